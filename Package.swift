@@ -1,0 +1,101 @@
+// swift-tools-version: 6.1
+// hiclaw — a declarative control plane for teams of AI agents, with drivers loaded through a C ABI.
+// Layout and the one-way dependency graph: docs/flow.md and ../shared/design/architecture.md.
+import PackageDescription
+
+/// Swift drivers link with this version script so that they export only the two ABI entry points.
+let driverExportsMap = Context.packageDirectory + "/Sources/DriverKit/exports.map"
+let driverLinkerSettings: [LinkerSetting] = [
+  .unsafeFlags(["-Xlinker", "--version-script=\(driverExportsMap)"])
+]
+let strictSwift: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+/// A first-party Swift driver: one folder under Plugins/, one `.dynamic` product named `hc_<name>`.
+func driver(_ target: String, product: String, path: String) -> (Product, Target) {
+  (
+    .library(name: product, type: .dynamic, targets: [target]),
+    .target(
+      name: target, dependencies: ["DriverKit"], path: path,
+      swiftSettings: strictSwift, linkerSettings: driverLinkerSettings)
+  )
+}
+
+let drivers = [
+  driver("DockerDriver", product: "hc_docker", path: "Plugins/DockerDriver"),
+  driver("K8sDriver", product: "hc_kubernetes", path: "Plugins/K8sDriver"),
+  driver("CloudDriver", product: "hc_cloud", path: "Plugins/CloudDriver"),
+  driver("OpenClawRuntime", product: "hc_openclaw", path: "Plugins/Runtimes/OpenClaw"),
+  driver("CoPawRuntime", product: "hc_copaw", path: "Plugins/Runtimes/CoPaw"),
+  driver("HermesRuntime", product: "hc_hermes", path: "Plugins/Runtimes/Hermes"),
+  driver("ZeroClawRuntime", product: "hc_zeroclaw", path: "Plugins/Runtimes/ZeroClaw"),
+  driver("NanoClawRuntime", product: "hc_nanoclaw", path: "Plugins/Runtimes/NanoClaw"),
+  // Test-only: an in-memory worker backend implementing all of worker-backend/1.
+  driver("MemoryBackendDriver", product: "hc_memory", path: "Tests/Fixtures/SwiftDrivers/MemoryBackend"),
+]
+
+let package = Package(
+  name: "hiclaw",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "hiclaw", targets: ["CLI"]),
+    .executable(name: "hiclaw-driver-runner", targets: ["Runner"]),
+    .executable(name: "hiclaw-bench-driver", targets: ["DriverBenchmark"]),
+    .library(name: "DriverKit", targets: ["DriverKit"]),
+  ] + drivers.map(\.0),
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+  ],
+  targets: [
+    // The C ABI: one header (include/hiclaw_driver.h), the protocol schemas, no code.
+    .target(name: "DriverABI", path: "Sources/DriverABI", exclude: ["schemas", "abi.lock"]),
+    // Typed wire models of the domain protocols (worker-backend/1, agent-runtime/1), shared by
+    // the SDK and the host.
+    .target(name: "DriverProtocols", path: "Sources/DriverProtocols", swiftSettings: strictSwift),
+    // The SDK third parties use to write Swift drivers.
+    .target(
+      name: "DriverKit", dependencies: ["DriverABI", "DriverProtocols"], path: "Sources/DriverKit",
+      exclude: ["exports.map"], swiftSettings: strictSwift),
+
+    // Host modules.
+    .systemLibrary(
+      name: "CCurl", path: "Sources/Host/CCurl", pkgConfig: "libcurl",
+      providers: [.apt(["libcurl4-openssl-dev"])]),
+    .systemLibrary(name: "CSystemShims", path: "Sources/Host/CSystemShims"),
+    .target(
+      name: "DriverHost",
+      dependencies: [
+        "DriverABI", "DriverProtocols", "CCurl", "CSystemShims",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      path: "Sources/Host/DriverHost", swiftSettings: strictSwift),
+    .target(
+      name: "DriverConformance", dependencies: ["DriverHost", "DriverProtocols"],
+      path: "Sources/Host/Conformance", swiftSettings: strictSwift),
+    .executableTarget(
+      name: "CLI",
+      dependencies: [
+        "DriverHost", "DriverConformance",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Sources/Host/CLI", swiftSettings: strictSwift),
+    .executableTarget(
+      name: "Runner", dependencies: ["DriverHost", "CSystemShims"], path: "Sources/Host/Runner",
+      swiftSettings: strictSwift),
+
+    // Benchmarks (run by scripts/bench.sh in release mode; results in Benchmarks/RESULTS.md).
+    .executableTarget(
+      name: "DriverBenchmark", dependencies: ["DriverHost"], path: "Benchmarks/DriverBenchmark",
+      swiftSettings: strictSwift),
+
+    // Tests.
+    .testTarget(
+      name: "DriverHostTests", dependencies: ["DriverHost", "DriverConformance", "DriverProtocols"],
+      path: "Tests/DriverHostTests", swiftSettings: strictSwift),
+  ] + drivers.map(\.1),
+  swiftLanguageModes: [.v6]
+)

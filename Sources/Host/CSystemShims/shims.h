@@ -1,0 +1,20 @@
+/* Linux calls Swift's Glibc module does not import (they need _GNU_SOURCE or are macros). */
+#ifndef HICLAW_CSYSTEM_SHIMS_H
+#define HICLAW_CSYSTEM_SHIMS_H
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The kernel thread id of the calling thread. */
+static inline int hc_gettid(void) { return (int)syscall(SYS_gettid); }
+
+/* Names the calling thread (the kernel keeps 15 bytes). */
+static inline void hc_set_thread_name(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
+
+/* Asks the kernel to SIGKILL this process when its parent dies. */
+static inline void hc_die_with_parent(void) { prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
+#endif
