@@ -96,6 +96,8 @@ let package = Package(
     .testTarget(
       name: "DriverHostTests", dependencies: ["DriverHost", "DriverConformance", "DriverProtocols"],
       path: "Tests/DriverHostTests", swiftSettings: strictSwift),
+    // Black-box tests of the `hiclaw` executable (driver verify/install/list/remove).
+    .testTarget(name: "CLITests", path: "Tests/CLITests", swiftSettings: strictSwift),
   ] + drivers.map(\.1),
   swiftLanguageModes: [.v6]
 )
