@@ -161,7 +161,8 @@ typedef void (*hc_http_done_fn)(void *ctx, hc_status status, hc_buf response_jso
 
 typedef struct hc_host_api {
   uint32_t struct_size;    /* sizeof(hc_host_api) as the host was compiled */
-  uint32_t abi_minor;      /* the negotiated minor */
+  uint32_t abi_minor;      /* the highest minor the host implements (the table's own layout); the
+                              minor both sides use is the one the driver answers in hc_driver_api */
   void *host_ctx;          /* opaque; first argument of every function below */
 
   /* Memory. alloc never returns NULL for size > 0 (the host aborts on OOM); alloc(0) returns

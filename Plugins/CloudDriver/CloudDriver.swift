@@ -1,0 +1,29 @@
+import DriverKit
+
+/// The cloud worker backend (one VM or serverless container per worker).
+/// Skeleton: only `ping` so far.
+enum CloudDriver: DriverDefinition {
+  static let name = "cloud"
+  static let version = "0.1.0"
+  static let kind = DriverKind.workerBackend
+  static let protocols = [WorkerBackendV1.protocolID]
+  static let methods = ["ping"]
+
+  static func makeInstance(config: JSONValue, host: Host) throws(DriverError) -> Backend {
+    Backend()
+  }
+
+  struct Backend: WorkerBackend {}
+}
+
+@c public func hc_driver_magic_v1() -> UnsafePointer<hc_driver_magic> {
+  DriverExport.magic(CloudDriver.self)
+}
+
+@c public func hc_driver_init_v1(
+  _ args: UnsafePointer<hc_init_args>?,
+  _ api: UnsafeMutablePointer<UnsafePointer<hc_driver_api>?>?,
+  _ err: UnsafeMutablePointer<hc_buf>?
+) -> hc_status {
+  DriverExport.initialize(CloudDriver.self, args, api, err)
+}
