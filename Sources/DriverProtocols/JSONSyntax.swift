@@ -6,18 +6,19 @@
 
 /// Locates the first syntax error in JSON text, for error messages. `JSONDecoder` only says
 /// "The given data was not valid JSON."; this says where and why.
-enum JSONSyntax {
-  struct Problem {
-    var offset: Int
-    var line: Int
-    var column: Int
-    var reason: String
+public enum JSONSyntax {
+  /// Where and why a text is not JSON.
+  public struct Problem: Sendable, Equatable {
+    public var offset: Int
+    public var line: Int
+    public var column: Int
+    public var reason: String
 
-    var description: String { "\(reason) at line \(line), column \(column) (byte \(offset))" }
+    public var description: String { "\(reason) at line \(line), column \(column) (byte \(offset))" }
   }
 
   /// The first syntax error in `data`, or nil if it is well-formed JSON.
-  static func firstProblem(in data: Data) -> Problem? {
+  public static func firstProblem(in data: Data) -> Problem? {
     let bytes = [UInt8](data)
     var scanner = Scanner(bytes: bytes)
     do {

@@ -48,7 +48,7 @@ import Testing
     ("init_fails", "refusing to start (this fixture always fails init)", "FAILED_PRECONDITION"),
     ("short_vtable", "hc_driver_api.call: is required but lies outside the vtable", "struct_size = sizeof(hc_driver_api)"),
     ("null_call", "hc_driver_api.call: is required but NULL", "implement call"),
-    ("bad_describe", "describe: returned invalid JSON", "offset"),
+    ("bad_describe", "describe: returned invalid JSON", "line 1, column"),
     ("bad_json", "result is not valid JSON", "return a JSON object"),
     ("bad_status", "status 42, which is not an hc_status", "INTERNAL"),
     ("leaks", "allocated by the driver were never freed", "free what you allocate with host->free"),

@@ -1,4 +1,5 @@
 import Crypto
+import DriverProtocols
 import Foundation
 
 /// Where a driver runs: inside the host process, or in its own `hiclaw-driver-runner` process
@@ -115,7 +116,7 @@ public struct DriverManifest: Sendable, Codable, Equatable {
     do {
       manifest = try JSONDecoder().decode(DriverManifest.self, from: data)
     } catch {
-      throw DriverLoadError(.manifest, "\(url.path): \(describeDecodingError(error))", fix: "correct the field's type (see docs/drivers-sdk.md)")
+      throw DriverLoadError(.manifest, "\(url.path): \(WireJSON.describe(error))", fix: "correct the field's type (see docs/drivers-sdk.md)")
     }
     let problems = manifest.validationErrors()
     guard problems.isEmpty else {
@@ -142,19 +143,4 @@ public func sha256Hex(ofFile path: String) throws(DriverLoadError) -> String {
     let hex = String(byte, radix: 16)
     return byte < 16 ? "0" + hex : hex
   }.joined()
-}
-
-func describeDecodingError(_ error: any Error) -> String {
-  guard let error = error as? DecodingError else { return "\(error)" }
-  func path(_ context: DecodingError.Context) -> String {
-    context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-  }
-  switch error {
-  case .typeMismatch(let type, let context): return "\(path(context)): expected \(type)"
-  case .valueNotFound(let type, let context): return "\(path(context)): expected \(type), found null"
-  case .keyNotFound(let key, let context):
-    return "\((context.codingPath + [key]).map(\.stringValue).joined(separator: ".")): required"
-  case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
-  @unknown default: return "\(error)"
-  }
 }
