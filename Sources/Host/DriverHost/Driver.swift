@@ -7,9 +7,11 @@ protocol DriverTransport: Sendable {
   var info: DriverInfo { get }
   func create(config: String, completion: @escaping @Sendable (Result<UInt64, DriverCallError>) -> Void)
   func destroy(_ handle: UInt64, completion: @escaping @Sendable () -> Void)
+  /// `completion` gets the outcome (possibly a deadline before the driver returned);
+  /// `finished` runs once the driver is really done with the call (after `completion`).
   func call(
     _ handle: UInt64, method: String, request: String, timeout: Duration?,
-    completion: @escaping @Sendable (RawOutcome) -> Void)
+    completion: @escaping @Sendable (RawOutcome) -> Void, finished: @escaping @Sendable () -> Void)
   func statistics(completion: @escaping @Sendable (DriverStatistics) -> Void)
   func shutdown(completion: @escaping @Sendable (DriverStatistics) -> Void)
 }
@@ -114,22 +116,24 @@ public final class DriverInstance: Sendable {
     async -> RawOutcome
   {
     if let resource { await driver.serializer.acquire(resource) }
-    let outcome = await withCheckedContinuation { continuation in
-      driver.transport.call(handle, method: method, request: request, timeout: timeout ?? driver.defaultTimeout) {
-        continuation.resume(returning: $0)
-      }
+    // The resource is released when the driver is really done, not at a deadline: a call that
+    // timed out in process may still be running, and the ABI promises one call per resource.
+    let serializer = driver.serializer
+    return await withCheckedContinuation { continuation in
+      driver.transport.call(
+        handle, method: method, request: request, timeout: timeout ?? driver.defaultTimeout,
+        completion: { continuation.resume(returning: $0) },
+        finished: { if let resource { Task { await serializer.release(resource) } } })
     }
-    if let resource { await driver.serializer.release(resource) }
-    return outcome
   }
 
   /// A blocking call without serialisation, for threads the caller owns (benchmarks, tools).
   /// Never call it from an event loop or a Swift concurrency executor: it blocks the thread.
   public func callBlocking(_ method: String, _ request: String = "{}", timeout: Duration? = nil) -> RawOutcome {
     let latch = BlockingLatch<RawOutcome>()
-    driver.transport.call(handle, method: method, request: request, timeout: timeout ?? driver.defaultTimeout) {
-      latch.fulfil($0)
-    }
+    driver.transport.call(
+      handle, method: method, request: request, timeout: timeout ?? driver.defaultTimeout,
+      completion: { latch.fulfil($0) }, finished: {})
     return latch.wait()
   }
 

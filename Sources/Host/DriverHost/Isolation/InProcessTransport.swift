@@ -77,16 +77,19 @@ final class InProcessTransport: DriverTransport {
 
   func call(
     _ handle: UInt64, method: String, request: String, timeout: Duration?,
-    completion: @escaping @Sendable (RawOutcome) -> Void
+    completion: @escaping @Sendable (RawOutcome) -> Void, finished: @escaping @Sendable () -> Void
   ) {
     let once = CompletionOnce(completion)
     guard let pointer = begin(handle) else {
-      once.complete(RawOutcome(status: HC_ERR_NOT_FOUND, json: errorJSON("NOT_FOUND", "instance was destroyed", retryable: false)))
+      once.complete(RawOutcome(status: HC_ERR_NOT_FOUND,
+        json: errorJSON("NOT_FOUND", "\(method): the driver instance was destroyed", retryable: false)))
+      finished()
       return
     }
     let finish: @Sendable (RawOutcome) -> Void = { [self] outcome in
-      end(handle)
       once.complete(outcome)
+      end(handle)
+      finished()
     }
     let pointerBits = UInt(bitPattern: pointer)
     if native.info.supportsAsync {

@@ -121,10 +121,12 @@ final class RunnerConnection: @unchecked Sendable {
     self.onExit = onExit
   }
 
-  /// Sends a request; `completion` gets the result frame, or nil if the runner died first.
+  /// Sends a request; `completion` gets the result frame, or nil if the runner dies before
+  /// answering. Returns false (and never calls `completion`) if the runner had already exited:
+  /// the request never reached a runner, so the caller may send it to the next one.
   @discardableResult
   func request(_ type: FrameType, capacity: Int = 64, _ build: (inout FrameWriter) -> Void,
-    completion: @escaping @Sendable (Frame?) -> Void) -> UInt64
+    completion: @escaping @Sendable (Frame?) -> Void) -> Bool
   {
     let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
     var writer = FrameWriter(type: type, id: id, capacity: capacity)
@@ -134,14 +136,10 @@ final class RunnerConnection: @unchecked Sendable {
       state.pending[id] = completion
       return true
     }
-    guard accepted else {
-      completion(nil)
-      return id
-    }
-    if !channel.send(writer.finish()) {
-      // The reader thread sees the end of stream and fails every pending request.
-    }
-    return id
+    guard accepted else { return false }
+    // If the write fails, the reader thread sees the end of stream and fails every pending request.
+    channel.send(writer.finish())
+    return true
   }
 
   /// Sends a frame that has no answer.
@@ -154,7 +152,7 @@ final class RunnerConnection: @unchecked Sendable {
   /// Blocking request with a timeout; nil if the runner died or did not answer in time.
   func requestAndWait(_ type: FrameType, timeout: Duration, _ build: (inout FrameWriter) -> Void) -> Frame? {
     let latch = BlockingLatch<Frame?>()
-    request(type, build) { latch.fulfil($0) }
+    guard request(type, build, completion: { latch.fulfil($0) }) else { return nil }
     return latch.wait(timeoutNanoseconds: UInt64(timeout.components.seconds) * 1_000_000_000
       + UInt64(timeout.components.attoseconds / 1_000_000_000)) ?? nil
   }
@@ -185,9 +183,11 @@ final class RunnerConnection: @unchecked Sendable {
         return state.pending
       }
       hello.fulfil(nil)
+      // The transport learns of the death before the failed calls are reported, so a caller that
+      // retries from its completion handler waits for the restarted runner.
+      onExit(self, description)
       for completion in pending.values { completion(nil) }
       close(channel.fd)
-      onExit(self, description)
     }
   }
 
@@ -231,9 +231,14 @@ final class RunnerConnection: @unchecked Sendable {
       value = result.value ?? ""
     case .secretGet:
       var result = backend.secretGet(driver: driverName, ref: first)
-      status = result.status
-      if let bytes = result.value { value = String(decoding: bytes, as: UTF8.self) }
+      var writer = FrameWriter(type: .serviceReply, id: frame.id, capacity: (result.value?.count ?? 0) + 8)
+      writer.append(result.status)
+      (result.value ?? []).withUnsafeBytes { writer.append(bytes: $0) }
       if result.value != nil { result.value!.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, $0.count) } }
+      var frameBytes = writer.finish()
+      channel.send(frameBytes)
+      frameBytes.withUnsafeMutableBytes { _ = memset($0.baseAddress!, 0, $0.count) }
+      return
     case .http:
       (status, value) = backend.http(driver: driverName, requestJSON: first)
     case nil:

@@ -208,7 +208,7 @@ final class ForwardingHostServices: HostServiceBackend, @unchecked Sendable {
   let channel: FrameChannel
   let logLevel: Int32
   private let nextID = Atomic<UInt64>(1)
-  private let waiting = Mutex<[UInt64: BlockingLatch<(Int32, String)>]>([:])
+  private let waiting = Mutex<[UInt64: BlockingLatch<(Int32, [UInt8])>]>([:])
 
   init(channel: FrameChannel, logLevel: Int32) {
     self.channel = channel
@@ -218,13 +218,19 @@ final class ForwardingHostServices: HostServiceBackend, @unchecked Sendable {
   func deliver(_ frame: Frame) {
     var reader = FrameReader(frame.payload)
     let status = (try? reader.i32()) ?? HC_ERR_INTERNAL
-    let value = (try? reader.string()) ?? ""
+    let value = (try? reader.bytes()) ?? []
     waiting.withLock { $0.removeValue(forKey: frame.id) }?.fulfil((status, value))
   }
 
   private func forward(_ service: ForwardedService, _ a: String, _ b: String = "") -> (Int32, String) {
+    let (status, bytes) = forwardBytes(service, a, b)
+    return (status, String(decoding: bytes, as: UTF8.self))
+  }
+
+  /// Sends a host-service request and blocks for the answer (status and raw bytes).
+  private func forwardBytes(_ service: ForwardedService, _ a: String, _ b: String = "") -> (Int32, [UInt8]) {
     let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-    let latch = BlockingLatch<(Int32, String)>()
+    let latch = BlockingLatch<(Int32, [UInt8])>()
     waiting.withLock { $0[id] = latch }
     var writer = FrameWriter(type: .serviceCall, id: id)
     writer.append(service.rawValue)
@@ -232,7 +238,7 @@ final class ForwardingHostServices: HostServiceBackend, @unchecked Sendable {
     writer.append(b)
     guard channel.send(writer.finish()) else {
       waiting.withLock { _ = $0.removeValue(forKey: id) }
-      return (HC_ERR_UNAVAILABLE, errorJSON("UNAVAILABLE", "host connection lost", retryable: true))
+      return (HC_ERR_UNAVAILABLE, Array(errorJSON("UNAVAILABLE", "host connection lost", retryable: true).utf8))
     }
     return latch.wait()
   }
@@ -264,8 +270,8 @@ final class ForwardingHostServices: HostServiceBackend, @unchecked Sendable {
   }
 
   func secretGet(driver: String, ref: String) -> (status: Int32, value: [UInt8]?) {
-    let (status, value) = forward(.secretGet, ref)
-    return (status, status == HC_OK ? Array(value.utf8) : nil)
+    let (status, value) = forwardBytes(.secretGet, ref)
+    return (status, status == HC_OK ? value : nil)
   }
 
   func http(driver: String, requestJSON: String) -> (status: Int32, json: String) {

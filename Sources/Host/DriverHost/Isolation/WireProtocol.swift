@@ -95,6 +95,14 @@ struct FrameReader {
     defer { offset += count }
     return String(decoding: payload[offset..<(offset + count)], as: UTF8.self)
   }
+  /// A bytes field.
+  mutating func bytes() throws(Malformed) -> [UInt8] {
+    let count = Int(try u32())
+    guard offset + count <= payload.count else { throw Malformed() }
+    defer { offset += count }
+    return Array(payload[offset..<(offset + count)])
+  }
+
   /// A string field handed over without copying into a String.
   mutating func withStringBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) throws(Malformed) -> R {
     let count = Int(try u32())

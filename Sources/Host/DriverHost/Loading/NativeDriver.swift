@@ -93,6 +93,18 @@ public final class NativeDriver: @unchecked Sendable {
       if let expected = options.expectedName, existing.info.magic.name != expected {
         throw nameMismatch(manifest: expected, driver: existing.info.magic.name)
       }
+      // A library is initialised once per process and never unloaded, so it stays bound to the
+      // host services it was initialised with.
+      guard existing.context.services as AnyObject === context.services as AnyObject else {
+        throw DriverLoadError(.initialize, field: "library",
+          "\(path) is already loaded in this process by another driver host",
+          fix: "load each library through one DriverHost per process, or use isolation process")
+      }
+      guard !existing.isShutDown else {
+        throw DriverLoadError(.initialize, field: "library",
+          "\(path) was shut down earlier in this process and drivers cannot be re-initialised",
+          fix: "restart the process to reload an in-process driver, or use isolation process")
+      }
       return existing
     }
     let magic = try readMagic(handle: handle)
@@ -377,6 +389,9 @@ public final class NativeDriver: @unchecked Sendable {
     if first { vtable.shutdown?() }
   }
   private let shutdownDone = Mutex(false)
+
+  /// True once ``shutdown()`` ran.
+  public var isShutDown: Bool { shutdownDone.withLock { $0 } }
 
   /// Looks up an optional interface.
   public func extensionTable(_ id: String) -> UnsafeRawPointer? {

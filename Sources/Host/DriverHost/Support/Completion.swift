@@ -20,6 +20,15 @@ final class CompletionOnce<Value: Sendable>: Sendable {
     return true
   }
 
+  /// Claims the right to deliver without delivering yet (to act before the receiver runs).
+  /// Returns nil if something was already delivered or claimed.
+  func claim() -> (@Sendable (Value) -> Void)? {
+    body.withLock { body in
+      defer { body = nil }
+      return body
+    }
+  }
+
   var isCompleted: Bool { body.withLock { $0 == nil } }
 }
 

@@ -41,14 +41,22 @@ public enum ThreadActivity {
     return ThreadSample(tid: tid, name: name, switches: switches)
   }
 
-  /// Threads not in `own` that were scheduled at least twice during `window`.
+  /// Threads not in `own` that kept being scheduled during `window`.
+  ///
+  /// Language-runtime worker threads (libdispatch names them after their queue, e.g.
+  /// "com.apple.root.default-qos", which the kernel keeps as "oot.default-qos") may wake now and
+  /// then for the runtime's own housekeeping; they count only if busy (10 or more switches), while
+  /// any other thread counts from 2.
   public static func activeThreads(excluding own: Set<Int32>, window: Duration) -> [ThreadSample] {
     let before = foreignThreads(excluding: own).compactMap(sample)
     let nanoseconds = window.components.seconds * 1_000_000_000 + window.components.attoseconds / 1_000_000_000
     usleep(UInt32(nanoseconds / 1000))
     return before.compactMap { first in
-      guard let second = sample(first.tid), second.switches - first.switches >= 2 else { return nil }
-      return ThreadSample(tid: first.tid, name: second.name, switches: second.switches - first.switches)
+      guard let second = sample(first.tid) else { return nil }
+      let switches = second.switches - first.switches
+      let runtimeWorker = second.name.contains("qos") || second.name.hasPrefix("com.apple.")
+      guard switches >= (runtimeWorker ? 10 : 2) else { return nil }
+      return ThreadSample(tid: first.tid, name: second.name, switches: switches)
     }
   }
 }
