@@ -89,7 +89,9 @@ let package = Package(
 
     // Benchmarks (run by scripts/bench.sh in release mode; results in Benchmarks/RESULTS.md).
     .executableTarget(
-      name: "DriverBenchmark", dependencies: ["DriverHost"], path: "Benchmarks/DriverBenchmark",
+      name: "DriverBenchmark",
+      dependencies: ["DriverHost", "DriverABI", "DriverProtocols", .product(name: "Logging", package: "swift-log")],
+      path: "Benchmarks/DriverBenchmark",
       swiftSettings: strictSwift),
 
     // Tests.

@@ -176,8 +176,30 @@ extension Optional where Wrapped == String {
 }
 
 /// The ABI's error body: `{"code","message","retryable"}`.
+/// Written by hand: JSONSerialization costs tens of microseconds per use on Linux, and error
+/// bodies are built on hot paths (deadlines, runner deaths).
 func errorJSON(_ code: String, _ message: String, retryable: Bool) -> String {
-  jsonString(["code": code, "message": message, "retryable": retryable])
+  "{\"code\":\(jsonQuoted(code)),\"message\":\(jsonQuoted(message)),\"retryable\":\(retryable)}"
+}
+
+/// `string` as a JSON string literal.
+func jsonQuoted(_ string: String) -> String {
+  var out = "\""
+  out.reserveCapacity(string.utf8.count + 2)
+  for scalar in string.unicodeScalars {
+    switch scalar {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    case "\r": out += "\\r"
+    case "\t": out += "\\t"
+    case _ where scalar.value < 0x20:
+      let hex = String(scalar.value, radix: 16)
+      out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    default: out.unicodeScalars.append(scalar)
+    }
+  }
+  return out + "\""
 }
 
 /// Serialises a JSON-compatible value with sorted keys (stable output).

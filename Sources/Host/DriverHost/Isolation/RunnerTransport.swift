@@ -156,8 +156,6 @@ final class RunnerTransport: DriverTransport {
         deliver(deadlineOutcome(method, timeout, consequence))
       }
     }
-    let unknown = RawOutcome(status: HC_ERR_NOT_FOUND,
-      json: errorJSON("NOT_FOUND", "\(method): the driver instance was destroyed", retryable: false))
     withConnection { [self] connection in
       guard let connection else {
         once.complete(RawOutcome(status: HC_ERR_UNAVAILABLE, json: Self.stoppedJSON))
@@ -165,7 +163,8 @@ final class RunnerTransport: DriverTransport {
       }
       let lookup: UInt64?? = state.withLock { state in state.instances[handle].map { $0.runnerHandle } }
       guard let known = lookup else {
-        once.complete(unknown)
+        once.complete(RawOutcome(status: HC_ERR_NOT_FOUND,
+          json: errorJSON("NOT_FOUND", "\(method): the driver instance was destroyed", retryable: false)))
         return
       }
       guard let runnerHandle = known else {
