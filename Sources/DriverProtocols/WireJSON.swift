@@ -26,6 +26,11 @@ public enum WireJSON {
   /// - Throws: `DecodingError`; ``describe(_:)`` turns it into a message naming the field.
   public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
     let input = data.isEmpty ? Data("{}".utf8) : data
+    // Foundation's decoder on Linux accepts some invalid JSON (trailing commas, unknown escapes);
+    // every side of the ABI must refuse the same documents, so check strictly first.
+    if let problem = JSONSyntax.firstProblem(in: input) {
+      throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: [], debugDescription: problem.description))
+    }
     do {
       return try JSONDecoder().decode(type, from: input)
     } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {

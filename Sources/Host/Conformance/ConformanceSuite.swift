@@ -94,7 +94,7 @@ public struct ConformanceSuite: Sendable {
       report(CheckResult(mode: mode, check: check, outcome: outcome, message: message))
     }
     let laterChecks = ["describe", "create.bad-config", "create", "call.unknown-method", "call.ping", "call.bad-json",
-      "async.exactly-once", "concurrency", "domain", "latency.ping", "shutdown.threads", "memory.balance", "violations"]
+      "async.exactly-once", "concurrency", "domain", "fuzz.malformed", "latency.ping", "shutdown.threads", "memory.balance", "violations"]
 
     let driver: Driver
     do {
@@ -215,6 +215,29 @@ public struct ConformanceSuite: Sendable {
 
     // Domain protocol.
     await DomainChecks(timeout: timeout).run(description: description, instance: instance) { add($0, $1, $2) }
+
+    // Malformed requests to every declared method: each must be refused with INVALID_ARGUMENT
+    // (no crash, no other status); syntactically invalid JSON cannot have side effects.
+    let fuzzed = description.methods.sorted()
+    if fuzzed.isEmpty {
+      add("fuzz.malformed", .skip, "the driver declares no methods")
+    } else {
+      var failures: [String] = []
+      var sent = 0
+      for method in fuzzed {
+        for request in MalformedRequests.make(count: 40, seed: UInt64(method.utf8.reduce(7) { $0 &* 31 &+ UInt64($1) })) {
+          let outcome = await instance.callOutcome(method, request, timeout: timeout)
+          sent += 1
+          if outcome.status != HC_ERR_INVALID_ARGUMENT && failures.count < 3 {
+            failures.append("\(method)(\(request.prefix(40).debugDescription)) → \(name(outcome.status)): \(errorText(outcome.json).prefix(120))")
+          }
+        }
+      }
+      failures.isEmpty
+        ? add("fuzz.malformed", .pass, "\(sent) malformed requests to \(fuzzed.count) method(s) → INVALID_ARGUMENT")
+        : add("fuzz.malformed", .fail,
+          "malformed request JSON must return INVALID_ARGUMENT: \(failures.joined(separator: "; "))")
+    }
 
     // Latency smoke.
     if pingWorks {

@@ -337,10 +337,32 @@ public final class NativeDriver: @unchecked Sendable {
   /// A blocking call.
   public func call(_ instance: UnsafeMutableRawPointer, method: String, request: String) -> RawOutcome {
     var out = hc_buf(ptr: nil, len: 0)
-    let status = method.withHCStr { method in
-      request.withHCStr { request in vtable.call!(instance, method, request, &out) }
+    let status: Int32
+    if context.allocator.poison {
+      // Conformance runs: inputs are borrowed for the call only, so overwrite them as soon as it
+      // returns; a driver that kept a pointer then reads 0xDD instead of the old request.
+      status = Self.withPoisonedAfter(method) { method in
+        Self.withPoisonedAfter(request) { request in vtable.call!(instance, method, request, &out) }
+      }
+    } else {
+      status = method.withHCStr { method in
+        request.withHCStr { request in vtable.call!(instance, method, request, &out) }
+      }
     }
     return RawOutcome(status: checkStatus(status, operation: method), json: context.allocator.take(out))
+  }
+
+  /// Passes a private copy of `string` and overwrites it with 0xDD once `body` returns.
+  static func withPoisonedAfter<R>(_ string: String, _ body: (hc_str) -> R) -> R {
+    let bytes = Array(string.utf8)
+    let copy = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
+    defer { copy.deallocate() }
+    bytes.withUnsafeBytes { raw in
+      if let base = raw.baseAddress { UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: raw.count) }
+    }
+    let result = body(hc_str(ptr: UnsafePointer(copy), len: bytes.count))
+    UnsafeMutableRawPointer(copy).initializeMemory(as: UInt8.self, repeating: 0xDD, count: max(bytes.count, 1))
+    return result
   }
 
   /// A blocking call whose output buffer is handed to `body` before it is freed (no String copy).
