@@ -65,6 +65,12 @@ let package = Package(
       name: "CCurl", path: "Sources/Host/CCurl", pkgConfig: "libcurl",
       providers: [.apt(["libcurl4-openssl-dev"])]),
     .systemLibrary(name: "CSystemShims", path: "Sources/Host/CSystemShims"),
+    // Resources: the four kinds, defaults and validation. No I/O.
+    .target(name: "Model", path: "Sources/Host/Model", swiftSettings: strictSwift),
+    // YAML: a libyaml wrapper producing JSON values with source positions.
+    .systemLibrary(
+      name: "CYAML", path: "Sources/Host/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+    .target(name: "YAML", dependencies: ["CYAML"], path: "Sources/Host/YAML", swiftSettings: strictSwift),
     .target(
       name: "DriverHost",
       dependencies: [
@@ -98,6 +104,8 @@ let package = Package(
     .testTarget(
       name: "DriverHostTests", dependencies: ["DriverHost", "DriverConformance", "DriverProtocols"],
       path: "Tests/DriverHostTests", swiftSettings: strictSwift),
+    .testTarget(name: "ModelTests", dependencies: ["Model"], path: "Tests/ModelTests", swiftSettings: strictSwift),
+    .testTarget(name: "YAMLTests", dependencies: ["YAML"], path: "Tests/YAMLTests", swiftSettings: strictSwift),
     // Black-box tests of the `hiclaw` executable (driver verify/install/list/remove).
     .testTarget(name: "CLITests", path: "Tests/CLITests", swiftSettings: strictSwift),
   ] + drivers.map(\.1),
