@@ -7,4 +7,5 @@ scripts/install-deps.sh
 echo "==> building (debug, with tests)"
 swift build --build-tests
 echo "==> swift test"
-swift test --skip-build
+# A hung test must fail the run, not eat CI's time limit.
+timeout --signal=INT --kill-after=30s 20m swift test --skip-build
