@@ -1,0 +1,94 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// A freshly minted API token. ``token`` is the only copy of the plaintext: the store keeps its
+/// SHA-256. Printing the value shows the id, role and subject, never the token.
+public struct IssuedToken: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+  CustomReflectable
+{
+  /// The bearer token (`hct_` + 43 base64url characters, 256 random bits). Hand it to the
+  /// client once.
+  public let token: String
+  public let identity: TokenIdentity
+
+  public var description: String { "token \(identity.id) (\(identity.role) \(identity.subject))" }
+  public var debugDescription: String { description }
+  public var customMirror: Mirror { Mirror(self, children: ["identity": identity], displayStyle: .struct) }
+}
+
+/// Who a token belongs to. The store treats `role` and `subject` as opaque strings (the API
+/// server defines `admin`, `manager`, `team-leader` + team, `worker` + name).
+public struct TokenIdentity: Sendable, Hashable, Codable {
+  /// A stable, non-secret handle for listing and revoking (`tok_` + 16 hex digits).
+  public var id: String
+  public var role: String
+  /// The team or worker the role is scoped to; empty for unscoped roles.
+  public var subject: String
+  public var createdAt: Date
+}
+
+extension Store {
+  static let tokenPrefix = "hct_"
+
+  /// Mints a token for `role` (scoped to `subject`) and stores only its SHA-256.
+  /// - Returns: the plaintext, once.
+  public func createToken(role: String, subject: String = "") async throws(StoreError) -> IssuedToken {
+    guard !role.isEmpty else {
+      throw StoreError(.invalid, "a token needs a role", fix: "pass a role such as admin")
+    }
+    let token = Self.tokenPrefix + Self.base64URL(Self.randomBytes(32))
+    let id = "tok_" + Self.randomBytes(8).map { String(format: "%02x", $0) }.joined()
+    let hash = Self.tokenHash(token)
+    let identity = try await write("creating a \(role) token") { context in
+      try context.db.cachedStatement(sql: "INSERT INTO api_tokens (id, hash, role, subject, created_at) VALUES (?, ?, ?, ?, ?)")
+        .execute(arguments: [id, hash, role, subject, context.nowMillis])
+      return TokenIdentity(id: id, role: role, subject: subject, createdAt: context.now)
+    }
+    return IssuedToken(token: token, identity: identity)
+  }
+
+  /// Who `token` belongs to, or `nil` if it is unknown or revoked. Looks the token up by its
+  /// SHA-256; the plaintext is neither stored nor logged.
+  public func verifyToken(_ token: String) async throws(StoreError) -> TokenIdentity? {
+    guard token.hasPrefix(Self.tokenPrefix), token.utf8.count < 256 else { return nil }
+    let hash = Self.tokenHash(token)
+    return try await read("verifying a token") { db in
+      guard let row = try Row.fetchOne(db.cachedStatement(
+        sql: "SELECT id, role, subject, created_at FROM api_tokens WHERE hash = ?"), arguments: [hash])
+      else { return nil }
+      return TokenIdentity(id: row[0], role: row[1], subject: row[2], createdAt: Date(millis: row[3]))
+    }
+  }
+
+  /// Revokes a token by id. Returns whether it existed.
+  @discardableResult
+  public func revokeToken(id: String) async throws(StoreError) -> Bool {
+    try await write("revoking the token \(id)") { context in
+      try context.db.cachedStatement(sql: "DELETE FROM api_tokens WHERE id = ?").execute(arguments: [id])
+      return context.db.changesCount > 0
+    }
+  }
+
+  /// Every token's identity (never the token), in the order they were created.
+  public func tokens() async throws(StoreError) -> [TokenIdentity] {
+    try await read("listing tokens") { db in
+      try Row.fetchAll(db, sql: "SELECT id, role, subject, created_at FROM api_tokens ORDER BY rowid").map {
+        TokenIdentity(id: $0[0], role: $0[1], subject: $0[2], createdAt: Date(millis: $0[3]))
+      }
+    }
+  }
+
+  static func tokenHash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+
+  static func randomBytes(_ count: Int) -> [UInt8] {
+    SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
+  }
+
+  static func base64URL(_ bytes: [UInt8]) -> String {
+    Data(bytes).base64EncodedString()
+      .replacingOccurrences(of: "+", with: "-")
+      .replacingOccurrences(of: "/", with: "_")
+      .replacingOccurrences(of: "=", with: "")
+  }
+}
