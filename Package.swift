@@ -40,6 +40,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .executable(name: "hiclaw", targets: ["CLI"]),
+    .executable(name: "hiclaw-host", targets: ["Daemon"]),
     .executable(name: "hiclaw-driver-runner", targets: ["Runner"]),
     .executable(name: "hiclaw-bench-driver", targets: ["DriverBenchmark"]),
     .library(name: "DriverKit", targets: ["DriverKit"]),
@@ -48,6 +49,11 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
   ],
   targets: [
     // The C ABI: one header (include/hiclaw_driver.h), the protocol schemas, no code.
@@ -71,6 +77,33 @@ let package = Package(
     .systemLibrary(
       name: "CYAML", path: "Sources/Host/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
     .target(name: "YAML", dependencies: ["CYAML"], path: "Sources/Host/YAML", swiftSettings: strictSwift),
+    // Store: objects with revisions, watch, Events, secrets and tokens in one SQLite file (GRDB).
+    .target(
+      name: "Store",
+      dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+      path: "Sources/Host/Store", swiftSettings: strictSwift),
+    // Typed resources over the kind-agnostic store (StoredObject <-> Worker/Team/Human/Manager).
+    .target(name: "ResourceStore", dependencies: ["Model", "Store"], path: "Sources/Host/ResourceStore", swiftSettings: strictSwift),
+    // The REST API (Hummingbird) over the store only: resources, watch, auth, lifecycle, metrics.
+    .target(
+      name: "APIServer",
+      dependencies: [
+        "Model", "Store", "ResourceStore",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ],
+      path: "Sources/Host/APIServer", swiftSettings: strictSwift),
+    // The reconcile engine: work queue, controllers per kind, provisioner protocols, backend calls.
+    .target(
+      name: "Reconcile",
+      dependencies: [
+        "Model", "Store", "ResourceStore", "DriverHost", "DriverProtocols",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+      ],
+      path: "Sources/Host/Reconcile", swiftSettings: strictSwift),
     .target(
       name: "DriverHost",
       dependencies: [
@@ -85,10 +118,23 @@ let package = Package(
     .executableTarget(
       name: "CLI",
       dependencies: [
-        "DriverHost", "DriverConformance",
+        "DriverHost", "DriverConformance", "Model", "YAML", "CCurl",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/Host/CLI", swiftSettings: strictSwift),
+    // `hiclaw-host`: the composition root (store, API server, controllers, driver host).
+    .executableTarget(
+      name: "Daemon",
+      dependencies: [
+        "Model", "YAML", "Store", "ResourceStore", "APIServer", "Reconcile", "DriverHost",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+      ],
+      path: "Sources/Host/Daemon", swiftSettings: strictSwift),
     .executableTarget(
       name: "Runner", dependencies: ["DriverHost", "CSystemShims"], path: "Sources/Host/Runner",
       swiftSettings: strictSwift),
@@ -105,9 +151,22 @@ let package = Package(
       name: "DriverHostTests", dependencies: ["DriverHost", "DriverConformance", "DriverProtocols"],
       path: "Tests/DriverHostTests", swiftSettings: strictSwift),
     .testTarget(name: "ModelTests", dependencies: ["Model"], path: "Tests/ModelTests", swiftSettings: strictSwift),
+    .testTarget(
+      name: "ReconcileTests", dependencies: ["Reconcile", "Store", "ResourceStore", "Model", "DriverHost"],
+      path: "Tests/ReconcileTests", swiftSettings: strictSwift),
+    .testTarget(
+      name: "APIServerTests",
+      dependencies: [
+        "APIServer", "Store", "ResourceStore", "Model",
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+      ],
+      path: "Tests/APIServerTests", swiftSettings: strictSwift),
+    .testTarget(name: "StoreTests", dependencies: ["Store"], path: "Tests/StoreTests", swiftSettings: strictSwift),
     .testTarget(name: "YAMLTests", dependencies: ["YAML"], path: "Tests/YAMLTests", swiftSettings: strictSwift),
     // Black-box tests of the `hiclaw` executable (driver verify/install/list/remove).
     .testTarget(name: "CLITests", path: "Tests/CLITests", swiftSettings: strictSwift),
+    // Black-box tests of a live `hiclaw-host` on port 0 (REST API, CLI, reconcile, crash recovery).
+    .testTarget(name: "HostTests", path: "Tests/HostTests", swiftSettings: strictSwift),
   ] + drivers.map(\.1),
   swiftLanguageModes: [.v6]
 )

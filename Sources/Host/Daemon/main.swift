@@ -1,0 +1,1 @@
+print("hiclaw-host: not yet")
