@@ -152,7 +152,11 @@ let package = Package(
       path: "Tests/DriverHostTests", swiftSettings: strictSwift),
     .testTarget(name: "ModelTests", dependencies: ["Model"], path: "Tests/ModelTests", swiftSettings: strictSwift),
     .testTarget(
-      name: "ReconcileTests", dependencies: ["Reconcile", "Store", "ResourceStore", "Model", "DriverHost"],
+      name: "ReconcileTests",
+      dependencies: [
+        "Reconcile", "Store", "ResourceStore", "Model", "DriverHost", "DriverProtocols",
+        .product(name: "Logging", package: "swift-log"),
+      ],
       path: "Tests/ReconcileTests", swiftSettings: strictSwift),
     .testTarget(
       name: "APIServerTests",

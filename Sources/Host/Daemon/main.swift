@@ -1,1 +1,1 @@
-print("hiclaw-host: not yet")
+print("stub")

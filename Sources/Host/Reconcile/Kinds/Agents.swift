@@ -1,0 +1,211 @@
+import DriverHost
+import DriverProtocols
+import Foundation
+import Logging
+import Model
+import Store
+
+/// Settings shared by the reconcilers.
+public struct ReconcileSettings: Sendable {
+  /// Runtime and image defaults (spec §5.1).
+  public var defaults: Defaults = .standard
+  /// Image per runtime when the spec names none.
+  public var images: [Runtime: String] = [
+    .openclaw: "hiclaw/worker-agent:latest",
+    .copaw: "hiclaw/copaw-worker:latest",
+    .hermes: "hiclaw/hermes-worker:latest",
+  ]
+  /// The image of runtimes not in ``images``.
+  public var fallbackImage = "hiclaw/worker-agent:latest"
+  /// The image of Managers when the spec names none.
+  public var managerImage = "hiclaw/manager-agent:latest"
+  /// Added to every agent's environment (`HICLAW_CONTROLLER_URL`, …).
+  public var environment: [String: String] = [:]
+  /// Periodic re-check of objects that converged (drift repair).
+  public var resyncInterval: Duration = .seconds(300)
+  /// Value of the `hiclaw.io/controller` label on every instance (multi-host isolation).
+  public var controllerName = "hiclaw"
+
+  public init() {}
+
+  func image(for runtime: Runtime?) -> String {
+    images[runtime ?? defaults.workerRuntime] ?? fallbackImage
+  }
+}
+
+/// Labels hiclaw puts on instances.
+enum InstanceLabel {
+  static let specHash = "hiclaw.io/spec-hash"
+  static let controller = "hiclaw.io/controller"
+  static let role = "hiclaw.io/role"
+  static let worker = "hiclaw.io/worker"
+  static let team = "hiclaw.io/team"
+  static let manager = "hiclaw.io/manager"
+  static let runtime = "hiclaw.io/runtime"
+}
+
+/// What one agent's container should be.
+struct AgentPlan: Sendable {
+  var subject: AgentSubject
+  var instanceName: String
+  var image: String
+  var environment: [String: String]
+  var labels: [String: String]
+  var desired: DesiredState
+  /// The hash of the user-authored inputs that need a new container when they change (the
+  /// spec without `state`). Stored as an instance label, so change detection travels with the
+  /// instance and survives a host crash at any point.
+  var specHash: String
+  var containerManaged: Bool
+}
+
+/// What the container is now.
+struct AgentObservation: Sendable, Hashable {
+  /// The instance state (`running`, `stopped`, …), nil when there is no instance.
+  var containerState: String?
+  /// The phase this implies for the desired state.
+  var phase: Phase
+  /// A new container was created in this pass (its agent has not reported ready yet).
+  var recreated: Bool
+}
+
+/// The parts every agent reconcile uses: the store, the backend, the provisioners.
+struct AgentMachinery: Sendable {
+  let store: Store
+  let backend: any WorkerBackend
+  let provisioners: Provisioners
+  let settings: ReconcileSettings
+  let logger: Logger
+
+  /// Drives the agent's container to `plan` (upstream spec §3.6 A.4, with the change test done on
+  /// the instance's spec-hash label instead of `generation`):
+  /// desired `Stopped` ⇒ delete; `Sleeping` ⇒ stop if running; `Running` ⇒ create if absent,
+  /// delete + create if the spec hash differs, start if not running.
+  func ensureContainer(_ plan: AgentPlan, owner: ObjectKey) async throws -> AgentObservation {
+    guard plan.containerManaged else {
+      return AgentObservation(containerState: nil, phase: Phase(reached: plan.desired), recreated: false)
+    }
+    if plan.desired == .stopped {
+      if try await backend.inspect(plan.instanceName) != nil {
+        try await backend.delete(plan.instanceName)
+        await event(owner, .normal, "Deleted", "deleted instance \(plan.instanceName) (desired state Stopped)")
+      }
+      return AgentObservation(containerState: nil, phase: .stopped, recreated: false)
+    }
+    var current = try await backend.inspect(plan.instanceName)
+    var recreated = false
+    if let existing = current, existing.labels[InstanceLabel.specHash] != plan.specHash {
+      try await backend.delete(plan.instanceName)
+      await event(owner, .normal, "Recreating", "the spec of \(plan.subject.runtimeName) changed: deleted instance \(existing.id)")
+      current = nil
+    }
+    if current == nil {
+      current = try await backend.create(createRequest(plan))
+      recreated = true
+      await event(owner, .normal, "Created", "created instance \(plan.instanceName) (\(current?.id ?? "?")) from \(plan.image)")
+    }
+    guard var instance = current else { throw DriverCallErrorShim.vanished(plan.instanceName) }
+    switch plan.desired {
+    case .sleeping:
+      if instance.state == .running {
+        instance = try await backend.stop(plan.instanceName)
+        await event(owner, .normal, "Stopped", "stopped instance \(plan.instanceName) (desired state Sleeping)")
+      }
+      return AgentObservation(containerState: instance.state.rawValue, phase: .sleeping, recreated: recreated)
+    default:
+      if instance.state != .running {
+        instance = try await backend.start(plan.instanceName)
+        if !recreated { await event(owner, .normal, "Started", "started instance \(plan.instanceName)") }
+      }
+      let phase: Phase = instance.state == .running ? .running : .pending
+      return AgentObservation(containerState: instance.state.rawValue, phase: phase, recreated: recreated)
+    }
+  }
+
+  private func createRequest(_ plan: AgentPlan) -> WorkerBackendV1.CreateRequest {
+    var labels = plan.labels
+    labels[InstanceLabel.specHash] = plan.specHash
+    labels[InstanceLabel.controller] = settings.controllerName
+    return WorkerBackendV1.CreateRequest(
+      name: plan.instanceName, image: plan.image, env: plan.environment, labels: labels)
+  }
+
+  /// Tears one agent down, in the upstream order (spec §3.6 A, delete): infrastructure
+  /// (gateway, storage, Matrix — the reverse of provisioning), then the container, then its
+  /// API token. Every step is idempotent, so a crash mid-way just repeats the steps.
+  func teardown(_ subject: AgentSubject, instanceName: String, owner: ObjectKey) async throws {
+    try await provisioners.deprovision(subject)
+    try await backend.delete(instanceName)
+    try await revokeAgentToken(subject)
+    await event(owner, .normal, "Deleted", "deleted instance \(instanceName) and the infrastructure of \(subject.runtimeName)")
+  }
+
+  /// The agent's environment: settings, provisioning results, its API token, then the user's
+  /// `env` for keys not already set (upstream rule: user env never overrides hiclaw's).
+  func environment(_ subject: AgentSubject, provisioned: ProvisionedAgent, memberName: String, user: [String: String]?)
+    async throws -> [String: String]
+  {
+    var env = settings.environment
+    env["HICLAW_WORKER_NAME"] = subject.runtimeName
+    env["HICLAW_WORKER_CR_NAME"] = memberName
+    for (key, value) in provisioned.environment { env[key] = value }
+    env["HICLAW_AUTH_TOKEN"] = try await agentToken(subject, memberName: memberName)
+    for (key, value) in user ?? [:] where env[key] == nil { env[key] = value }
+    return env
+  }
+
+  // MARK: API tokens of agents
+
+  private func tokenSecretName(_ subject: AgentSubject) -> String { "agent-token/\(subject.owner)/\(subject.runtimeName)" }
+
+  /// The agent's API token (role `worker` with its member name, `team-leader` with its team, or
+  /// `manager`), minted once and kept encrypted in the store so that a recreated container gets
+  /// the same one.
+  func agentToken(_ subject: AgentSubject, memberName: String) async throws -> String {
+    let secretName = tokenSecretName(subject)
+    if let stored = try await store.secret(secretName)?.string, let token = stored.split(separator: " ").last {
+      return String(token)
+    }
+    let (role, tokenSubject): (String, String) =
+      switch subject.role {
+      case .worker: ("worker", memberName)
+      case .teamLeader: ("team-leader", subject.team ?? "")
+      case .manager: ("manager", memberName)
+      }
+    let issued = try await store.createToken(role: role, subject: tokenSubject)
+    // "<id> <token>": the id is what revocation needs.
+    try await store.putSecret(secretName, SecretValue("\(issued.identity.id) \(issued.token)"))
+    return issued.token
+  }
+
+  func revokeAgentToken(_ subject: AgentSubject) async throws {
+    let secretName = tokenSecretName(subject)
+    guard let stored = try await store.secret(secretName)?.string else { return }
+    if let id = stored.split(separator: " ").first { _ = try await store.revokeToken(id: String(id)) }
+    _ = try await store.deleteSecret(secretName)
+  }
+
+  // MARK: Events
+
+  func event(_ key: ObjectKey, _ type: RecordedEvent.EventType, _ reason: String, _ message: String) async {
+    do {
+      try await store.recordEvent(for: key, type: type, reason: reason, message: message)
+    } catch {
+      logger.debug("could not record an event", metadata: ["key": "\(key)", "error": "\(error)"])
+    }
+  }
+}
+
+enum DriverCallErrorShim {
+  static func vanished(_ name: String) -> TerminalError {
+    TerminalError(reason: "BackendInconsistent", "the backend created \(name) but does not report it")
+  }
+}
+
+extension Error {
+  /// Whether retrying the same thing cannot help.
+  var isTerminalBackendError: Bool {
+    if let error = self as? DriverCallError { return error.isTerminal }
+    return false
+  }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import Model
+import ResourceStore
+import Store
+
+/// Reconciles Managers (upstream spec §3.6 D, without the onboarding welcome, which needs the
+/// Matrix layer): finalizer, provisioning, container `hiclaw-manager` (CR `default`) or
+/// `hiclaw-manager-<name>`, status.
+public struct ManagerReconciler: Reconciler {
+  public var kind: Kind { .manager }
+  let machinery: AgentMachinery
+
+  public init(store: Store, backend: any WorkerBackend, provisioners: Provisioners = .noOp,
+    settings: ReconcileSettings = ReconcileSettings(), logger: Logger)
+  {
+    machinery = AgentMachinery(store: store, backend: backend, provisioners: provisioners, settings: settings, logger: logger)
+  }
+
+  public static func instanceName(_ manager: Manager) -> String {
+    manager.name == "default" ? "hiclaw-manager" : "hiclaw-manager-\(manager.name)"
+  }
+
+  public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    let store = machinery.store
+    guard var manager = try await store.find(key)?.resource(as: Manager.self) else { return .done }
+    // The Matrix localpart of every Manager is `manager` (upstream); storage and tokens are per CR.
+    let subject = AgentSubject(owner: "manager/\(manager.name)", runtimeName: manager.name, role: .manager)
+
+    if manager.metadata.deletionTimestamp != nil {
+      guard manager.metadata.finalizers.contains(ObjectMeta.cleanupFinalizer) else { return .done }
+      try await machinery.teardown(subject, instanceName: Self.instanceName(manager), owner: key)
+      _ = try await store.removeFinalizer(key, ObjectMeta.cleanupFinalizer)
+      return .done
+    }
+    if !manager.metadata.finalizers.contains(ObjectMeta.cleanupFinalizer) {
+      manager = try await store.addFinalizer(key, ObjectMeta.cleanupFinalizer).resource(as: Manager.self)
+    }
+    let spec = machinery.settings.defaults.applied(to: manager).spec
+    var status = manager.status
+    do {
+      let provisioned = try await machinery.provisioners.provision(subject)
+      status.matrixUserID = provisioned.matrixUserID ?? status.matrixUserID
+      status.roomID = provisioned.roomID ?? status.roomID
+      var hashed = spec
+      hashed.state = nil
+      var environment = try await machinery.environment(subject, provisioned: provisioned, memberName: manager.name, user: spec.env)
+      environment["HICLAW_MANAGER_NAME"] = manager.name
+      let plan = AgentPlan(
+        subject: subject, instanceName: Self.instanceName(manager),
+        image: spec.image?.nonEmpty ?? machinery.settings.managerImage, environment: environment,
+        labels: (spec.labels ?? [:]).merging([
+          InstanceLabel.manager: manager.name, InstanceLabel.role: "manager",
+          InstanceLabel.runtime: (spec.runtime ?? machinery.settings.defaults.managerRuntime).rawValue,
+        ]) { _, hiclaw in hiclaw },
+        desired: spec.state ?? .running, specHash: SpecHash.of(hashed), containerManaged: true)
+      let observed = try await machinery.ensureContainer(plan, owner: key)
+      status.phase = observed.phase
+      status.containerState = observed.containerState
+      status.observedGeneration = manager.metadata.generation
+      status.message = nil
+      status.setCondition(Condition(type: "Reconciled", status: .true, reason: "Converged",
+        observedGeneration: manager.metadata.generation))
+    } catch {
+      let terminal = error.isTerminalBackendError
+      status.message = "\(error)"
+      if terminal { status.phase = .failed }
+      status.setCondition(Condition(type: "Reconciled", status: .false, reason: terminal ? "InvalidRequest" : "BackendError",
+        message: "\(error)", observedGeneration: manager.metadata.generation))
+      await machinery.event(key, .warning, "ReconcileFailed", "\(error)")
+      if status != manager.status {
+        manager.status = status
+        try await store.writeStatus(manager)
+      }
+      if terminal { throw TerminalError(reason: "InvalidRequest", "\(error)") }
+      throw error
+    }
+    if status != manager.status {
+      manager.status = status
+      try await store.writeStatus(manager)
+    }
+    return ReconcileResult(requeueAfter: machinery.settings.resyncInterval)
+  }
+}
+
+/// Reconciles Humans. Their Matrix account and room memberships belong to the Matrix layer
+/// (a later issue); until then the reconciler owns the finalizer and the phase only.
+public struct HumanReconciler: Reconciler {
+  public var kind: Kind { .human }
+  let store: Store
+
+  public init(store: Store) { self.store = store }
+
+  public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    guard var human = try await store.find(key)?.resource(as: Human.self) else { return .done }
+    if human.metadata.deletionTimestamp != nil {
+      if human.metadata.finalizers.contains(ObjectMeta.cleanupFinalizer) {
+        _ = try await store.removeFinalizer(key, ObjectMeta.cleanupFinalizer)
+      }
+      return .done
+    }
+    if !human.metadata.finalizers.contains(ObjectMeta.cleanupFinalizer) {
+      human = try await store.addFinalizer(key, ObjectMeta.cleanupFinalizer).resource(as: Human.self)
+    }
+    var status = human.status
+    status.phase = .active
+    status.observedGeneration = human.metadata.generation
+    status.message = nil
+    status.setCondition(Condition(type: "Reconciled", status: .true, reason: "Converged",
+      observedGeneration: human.metadata.generation))
+    if status != human.status {
+      human.status = status
+      try await store.writeStatus(human)
+    }
+    return .done
+  }
+}

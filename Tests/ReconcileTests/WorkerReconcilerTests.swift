@@ -1,0 +1,150 @@
+import DriverHost
+import DriverProtocols
+import Foundation
+import Model
+import Reconcile
+import ResourceStore
+import Store
+import Testing
+
+@Suite struct WorkerReconcilerTests {
+  @Test func aNewWorkerGetsAFinalizerARunningInstanceAndStatus() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("alice", labels: ["app": "demo"]))
+      try await f.converge(f.workers, "alice")
+
+      let alice = try #require(try await f.store.find(Worker.self, "alice"))
+      #expect(alice.metadata.finalizers == [ObjectMeta.cleanupFinalizer])
+      #expect(alice.status.phase == .running)
+      #expect(alice.status.observedGeneration == 1)
+      #expect(alice.status.containerState == "running")
+      #expect(alice.status.condition("Reconciled")?.status == .true)
+
+      let instance = try #require(try await f.instances()["hiclaw-worker-alice"])
+      #expect(instance.state == .running)
+      #expect(instance.labels["hiclaw.io/worker"] == "alice")
+      #expect(instance.labels["hiclaw.io/role"] == "standalone")
+      #expect(instance.image == "hiclaw/worker-agent:latest")
+      #expect(instance.labels["hiclaw.io/spec-hash"]?.count == 16)
+      let events = try await f.store.events(for: alice.key).map(\.reason)
+      #expect(events.contains("Created"))
+    }
+  }
+
+  @Test func reconcilingAgainChangesNothingAndCreatesNothing() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("bob"))
+      try await f.converge(f.workers, "bob")
+      let before = try #require(try await f.store.find(Worker.self, "bob"))
+      let revision = f.store.currentRevision
+      try await f.converge(f.workers, "bob", limit: 3)
+      let after = try #require(try await f.store.find(Worker.self, "bob"))
+      #expect(after == before)
+      #expect(f.store.currentRevision == revision, "an idempotent reconcile writes nothing")
+      #expect(try await f.highestInstanceSequence() == 1)
+    }
+  }
+
+  @Test func aSpecChangeRecreatesTheContainerButSleepAndWakeDoNot() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("carol"))
+      try await f.converge(f.workers, "carol")
+      let firstID = try #require(try await f.instances()["hiclaw-worker-carol"]?.id)
+
+      try await f.replace(Worker.self, "carol") { $0.spec.state = .sleeping }
+      try await f.converge(f.workers, "carol")
+      var instance = try #require(try await f.instances()["hiclaw-worker-carol"])
+      #expect(instance.id == firstID)
+      #expect(instance.state == .stopped)
+      #expect(try await f.store.find(Worker.self, "carol")?.status.phase == .sleeping)
+
+      try await f.replace(Worker.self, "carol") { $0.spec.state = .running }
+      try await f.converge(f.workers, "carol")
+      instance = try #require(try await f.instances()["hiclaw-worker-carol"])
+      #expect(instance.id == firstID)
+      #expect(instance.state == .running)
+
+      try await f.replace(Worker.self, "carol") { $0.spec.model = "another-model" }
+      try await f.converge(f.workers, "carol")
+      instance = try #require(try await f.instances()["hiclaw-worker-carol"])
+      #expect(instance.id != firstID)
+      #expect(instance.state == .running)
+      let carol = try #require(try await f.store.find(Worker.self, "carol"))
+      #expect(carol.status.observedGeneration == carol.metadata.generation)
+    }
+  }
+
+  @Test func labelChangesDoNotRecreate() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("dave"))
+      try await f.converge(f.workers, "dave")
+      let id = try #require(try await f.instances()["hiclaw-worker-dave"]?.id)
+      try await f.replace(Worker.self, "dave") { $0.metadata.labels = ["tier": "gold"] }
+      try await f.converge(f.workers, "dave")
+      #expect(try await f.instances()["hiclaw-worker-dave"]?.id == id)
+    }
+  }
+
+  @Test func deletionRunsTheFinalizerAndDeletesTheInstanceAndToken() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("erin"))
+      try await f.converge(f.workers, "erin")
+      #expect(try await f.instances()["hiclaw-worker-erin"] != nil)
+      let tokensBefore = try await f.store.tokens().filter { $0.role == "worker" && $0.subject == "erin" }
+      #expect(tokensBefore.count == 1)
+
+      let outcome = try await f.store.delete(ObjectKey(.worker, "erin"))
+      #expect(!outcome.isDeleted, "the finalizer keeps the object until cleanup ran")
+      try await f.converge(f.workers, "erin", limit: 1)
+
+      #expect(try await f.store.find(Worker.self, "erin") == nil)
+      #expect(try await f.instances()["hiclaw-worker-erin"] == nil)
+      #expect(try await f.store.tokens().filter { $0.role == "worker" && $0.subject == "erin" }.isEmpty)
+    }
+  }
+
+  @Test func aCrashAfterTheCreateDoesNotCreateTwice() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("frank"))
+      // The "crash": the instance exists, but the host died before writing status.
+      _ = try await f.backend.create(WorkerBackendV1.CreateRequest(
+        name: "hiclaw-worker-frank", image: "hiclaw/worker-agent:latest",
+        labels: ["hiclaw.io/spec-hash": WorkerReconcilerTestsSupport.hash(of: worker("frank"))]))
+      try await f.converge(f.workers, "frank")
+      #expect(try await f.highestInstanceSequence() == 1, "the existing instance was adopted, not created again")
+      #expect(try await f.store.find(Worker.self, "frank")?.status.phase == .running)
+    }
+  }
+
+  @Test func anInvalidBackendRequestIsTerminalAndReportedInStatus() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("gina"))
+      let reconciler = WorkerReconciler(store: f.store, backend: RejectingBackend(), logger: f.logger)
+      await #expect(throws: TerminalError.self) { _ = try await reconciler.reconcile(ObjectKey(.worker, "gina")) }
+      let gina = try #require(try await f.store.find(Worker.self, "gina"))
+      #expect(gina.status.phase == .failed)
+      #expect(gina.status.condition("Reconciled")?.reason == "InvalidRequest")
+      #expect(gina.status.message?.contains("refused") == true)
+    }
+  }
+}
+
+enum WorkerReconcilerTestsSupport {
+  static func hash(of worker: Worker) -> String {
+    var spec = Defaults.standard.applied(to: worker).spec
+    spec.state = nil
+    return SpecHash.of(spec)
+  }
+}
+
+/// A backend that refuses every create as invalid (what a driver does with a bad image).
+struct RejectingBackend: WorkerBackend {
+  func create(_ request: WorkerBackendV1.CreateRequest) async throws -> WorkerBackendV1.InstanceStatus {
+    throw DriverCallError(.invalidArgument, "the backend refused the image")
+  }
+  func start(_ name: String) async throws -> WorkerBackendV1.InstanceStatus { throw DriverCallError(.invalidArgument, "no") }
+  func stop(_ name: String) async throws -> WorkerBackendV1.InstanceStatus { throw DriverCallError(.invalidArgument, "no") }
+  func delete(_ name: String) async throws {}
+  func inspect(_ name: String) async throws -> WorkerBackendV1.InstanceStatus? { nil }
+}
+
