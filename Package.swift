@@ -43,6 +43,7 @@ let package = Package(
     .executable(name: "hiclaw-host", targets: ["Daemon"]),
     .executable(name: "hiclaw-driver-runner", targets: ["Runner"]),
     .executable(name: "hiclaw-bench-driver", targets: ["DriverBenchmark"]),
+    .executable(name: "hiclaw-bench-host", targets: ["HostBenchmark"]),
     .library(name: "DriverKit", targets: ["DriverKit"]),
   ] + drivers.map(\.0),
   dependencies: [
@@ -144,6 +145,18 @@ let package = Package(
       name: "DriverBenchmark",
       dependencies: ["DriverHost", "DriverABI", "DriverProtocols", .product(name: "Logging", package: "swift-log")],
       path: "Benchmarks/DriverBenchmark",
+      swiftSettings: strictSwift),
+
+    // BM1–BM4 and idle RSS of issue 3: store, apply, GET and watch, each next to its floor.
+    .executableTarget(
+      name: "HostBenchmark",
+      dependencies: [
+        "Store", "ResourceStore", "Model", "Reconcile", "APIServer", "DriverHost",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ],
+      path: "Benchmarks/HostBenchmark",
       swiftSettings: strictSwift),
 
     // Tests.

@@ -11,6 +11,8 @@ import Synchronization
 //                             so a new instance (after a runner or host restart) recovers it.
 //   {"fail_create": true}     the ABI `create` of the instance fails with FAILED_PRECONDITION.
 //   {"delay_ms": N}           every method sleeps N ms first (cancellable: CANCELLED).
+//   {"persist": false}        keep the world in memory only (benchmarks: a no-op backend whose
+//                             cost is not the rewrite of a state file on every mutation).
 #if canImport(FoundationEssentials)
   import FoundationEssentials
 #else
@@ -31,9 +33,10 @@ enum MemoryDriver: DriverDefinition {
     var namespace: String?
     var failCreate: Bool?
     var delayMs: Int?
+    var persist: Bool?
 
     enum CodingKeys: String, CodingKey {
-      case namespace
+      case namespace, persist
       case failCreate = "fail_create"
       case delayMs = "delay_ms"
     }
@@ -54,7 +57,7 @@ enum MemoryDriver: DriverDefinition {
     guard !namespace.isEmpty else {
       throw .invalidArgument("invalid driver config: field 'namespace' must not be empty")
     }
-    let world = try World.attach(namespace: namespace, host: host)
+    let world = try World.attach(namespace: namespace, host: host, persist: config.persist ?? true)
     host.log(.debug, "memory instance attached to namespace '\(namespace)'")
     return MemoryBackend(world: world, delayMilliseconds: delay, host: host)
   }
@@ -143,13 +146,15 @@ final class World: Sendable {
   private static let live = Mutex<[String: (world: World, users: Int)]>([:])
 
   /// The live world of `namespace`, or a new one loaded from the host's state.
-  static func attach(namespace: String, host: Host) throws(DriverError) -> World {
+  static func attach(namespace: String, host: Host, persist: Bool = true) throws(DriverError) -> World {
     try live.withLock { (worlds) throws(DriverError) -> World in
       if let entry = worlds[namespace] {
         worlds[namespace] = (entry.world, entry.users + 1)
         return entry.world
       }
-      let world = try load(namespace: namespace, host: host)
+      let world = persist
+        ? try load(namespace: namespace, host: host)
+        : World(namespace: namespace, host: host, persistent: false, snapshot: Snapshot())
       worlds[namespace] = (world, 1)
       return world
     }

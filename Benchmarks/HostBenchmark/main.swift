@@ -1,0 +1,1 @@
+print("hiclaw-bench-host: not yet")
