@@ -32,7 +32,7 @@ struct DescribeCommand: ParsableCommand {
     var lines: [String] = []
     func field(_ label: String, _ value: String, indent: Int = 0) {
       let prefix = String(repeating: " ", count: indent) + label + ":"
-      lines.append(prefix.padding(toLength: max(prefix.count + 1, 22), withPad: " ", startingAt: 0) + value)
+      lines.append(prefix.padding(toLength: max(prefix.count + 1, 24), withPad: " ", startingAt: 0) + value)
     }
     func map(_ path: String) -> String {
       let entries = (object[path: path]?.objectValue ?? JSONObject()).map { "\($0.key)=\($0.value.stringValue ?? $0.value.compactJSON)" }
@@ -114,8 +114,8 @@ struct DescribeCommand: ParsableCommand {
   static func summarized(_ value: JSONValue) -> JSONValue {
     switch value {
     case .string(let text) where text.contains("\n"):
-      let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-      return .string("\(lines[0]) … (\(lines.count) lines)")
+      let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+      return .string("\(lines.first ?? "") … (\(lines.count) lines)")
     case .array(let items): return .array(items.map(summarized))
     case .object(let object): return .object(JSONObject(object.map { ($0.key, summarized($0.value)) }))
     default: return value

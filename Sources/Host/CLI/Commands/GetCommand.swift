@@ -37,7 +37,7 @@ struct GetCommand: ParsableCommand {
 
   func run() throws {
     let client = APIClient(connection: try connection.resolve())
-    var printer = ObjectPrinter(kind: kind, format: output)
+    var printer = ObjectPrinter(kind: kind, format: output, streaming: watch)
     var resourceVersion: String?
     if let name {
       let object = try client.call("GET", objectPath(name), subject: "\(kind.singular)/\(name)")
@@ -103,6 +103,8 @@ struct GetCommand: ParsableCommand {
       switch end {
       case .closed:
         consecutiveFailures = 0
+        // A host that keeps closing streams at once must not make us spin.
+        if !sawEvent { Thread.sleep(forTimeInterval: 1) }
       case .rejected(let error) where error.status == 410:
         expired = true
       case .rejected(let error):
@@ -136,10 +138,13 @@ struct ObjectPrinter {
   let format: OutputFormat
   private var table: TablePrinter
 
-  init(kind: Kind, format: OutputFormat) {
+  /// `streaming`: rows keep coming (a watch), so columns start wide enough for common values
+  /// and later rows stay aligned with the first.
+  init(kind: Kind, format: OutputFormat, streaming: Bool = false) {
     self.kind = kind
     self.format = format
-    table = TablePrinter(headers: ResourceColumns.headers(kind, wide: format == .wide))
+    let minimumWidths = streaming ? ["NAME": 16, "PHASE": 11, "MODEL": 14, "RUNTIME": 8, "STATE": 8, "LEADER": 12] : [:]
+    table = TablePrinter(headers: ResourceColumns.headers(kind, wide: format == .wide), minimumWidths: minimumWidths)
   }
 
   mutating func printObject(_ object: JSONValue) {

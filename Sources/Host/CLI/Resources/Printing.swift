@@ -113,9 +113,11 @@ struct TablePrinter {
   private var widths: [Int]
   private var printedHeader = false
 
-  init(headers: [String]) {
+  /// `minimumWidths` (by header) leave room for values that arrive later, such as a watch's
+  /// `Terminating` phase.
+  init(headers: [String], minimumWidths: [String: Int] = [:]) {
     self.headers = headers
-    widths = headers.map(\.count)
+    widths = headers.map { max($0.count, minimumWidths[$0] ?? 0) }
   }
 
   /// Prints the header (once) and the rows.
