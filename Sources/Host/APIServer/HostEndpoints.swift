@@ -110,6 +110,12 @@ extension APIServer {
       throw APIError.invalidField("", "expected a JSON object with role and subject, got \(node.typeName)", reason: .wrongType)
     }
     var errors = FieldErrors()
+    // The parser keeps the last of repeated keys; a body saying role twice is ambiguous (a proxy
+    // may read the other one), so it is refused, as the resource decoder refuses them.
+    var seen = Set<String>()
+    for key in topLevelKeys(data) where !seen.insert(key).inserted {
+      errors.append(FieldError(FieldPath().key(key), "field given more than once; keep one", reason: .duplicateField))
+    }
     for key in members.keys.sorted() where key != "role" && key != "subject" {
       errors.append(FieldError(FieldPath().key(key), "unknown field; the fields are role and subject", reason: .unknownField))
     }
@@ -153,5 +159,37 @@ extension APIServer {
     guard !bytes.isEmpty, bytes.count <= 63 else { return false }
     func alnum(_ byte: UInt8) -> Bool { (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) }
     return alnum(bytes.first!) && alnum(bytes.last!) && bytes.allSatisfy { alnum($0) || $0 == 0x2D }
+  }
+
+  /// The keys of the top-level object of a syntactically valid JSON document, in order, repeats
+  /// included.
+  static func topLevelKeys(_ data: Data) -> [String] {
+    let bytes = Array(data)
+    var keys: [String] = []
+    var depth = 0
+    var index = 0
+    while index < bytes.count {
+      let byte = bytes[index]
+      switch byte {
+      case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+      case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+      case UInt8(ascii: "\""):
+        let start = index
+        index += 1
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+          index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+        }
+        var next = index + 1
+        while next < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[next]) { next += 1 }
+        if depth == 1, next < bytes.count, bytes[next] == UInt8(ascii: ":"), index < bytes.count,
+          let key = (try? JSONNode.parse(Data(bytes[start...index])))?.stringValue
+        {
+          keys.append(key)
+        }
+      default: break
+      }
+      index += 1
+    }
+    return keys
   }
 }
