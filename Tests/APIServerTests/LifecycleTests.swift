@@ -138,7 +138,7 @@ struct LifecycleTests {
     }
   }
 
-  @Test("lifecycle writes retry when another writer got there first")
+  @Test("concurrent lifecycle calls on one Team all land (none lost to conflicts)")
   func retriesOnConflict() async throws {
     try await withAPI { api in
       _ = try await api.post("/api/v1/teams", Doc.team("alpha", leader: "lead", workers: ["w1", "w2", "w3", "w4"]))
