@@ -125,6 +125,18 @@ struct WatchTests {
     }
   }
 
+  @Test("closing the store ends open streams")
+  func endsOnClose() async throws {
+    try await withAPI { api in
+      let a = try await api.post("/api/v1/workers", Doc.worker("a")).json.resourceVersion!
+      var watch = try await LiveWatch(api, "/api/v1/workers?watch=1&resourceVersion=0")
+      #expect(await watch.next()?.event == "ADDED a@\(a)")
+      await api.store.close()
+      #expect(await watch.next() == nil)
+      try await watch.task.value
+    }
+  }
+
   @Test("over HTTP: timeoutSeconds ends the stream; the body is JSON lines")
   func overHTTP() async throws {
     try await withAPI { api in
