@@ -94,6 +94,8 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "Prometheus", package: "swift-prometheus"),
+        // Graceful shutdown ends open watch streams (withGracefulShutdownHandler).
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       path: "Sources/Host/APIServer", swiftSettings: strictSwift),
     // The reconcile engine: work queue, controllers per kind, provisioner protocols, backend calls.
@@ -176,6 +178,9 @@ let package = Package(
       dependencies: [
         "APIServer", "Store", "ResourceStore", "Model",
         .product(name: "HummingbirdTesting", package: "hummingbird"),
+        // The tests make their own registry and logger for the server under test.
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       path: "Tests/APIServerTests", swiftSettings: strictSwift),
     .testTarget(name: "StoreTests", dependencies: ["Store"], path: "Tests/StoreTests", swiftSettings: strictSwift),

@@ -1,0 +1,175 @@
+import Foundation
+import Hummingbird
+import Logging
+import Model
+import Store
+import Testing
+
+@testable import APIServer
+
+/// Collects a streamed response body line by line.
+struct LineWriter: ResponseBodyWriter {
+  let continuation: AsyncStream<String>.Continuation
+  var pending = ""
+
+  mutating func write(_ buffer: ByteBuffer) async throws {
+    pending += String(buffer: buffer)
+    while let newline = pending.firstIndex(of: "\n") {
+      continuation.yield(String(pending[..<newline]))
+      pending = String(pending[pending.index(after: newline)...])
+    }
+  }
+
+  consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+    continuation.finish()
+  }
+}
+
+/// A watch running in the background; its lines arrive as they are written.
+struct LiveWatch {
+  let response: Response
+  let task: Task<Void, any Error>
+  var lines: AsyncStream<String>.AsyncIterator
+
+  /// Opens `path` on the server directly (the router test client only returns whole bodies).
+  init(_ api: Harness, _ path: String) async throws {
+    var fields = HTTPFields()
+    fields[.authorization] = "Bearer \(api.admin)"
+    let request = Request(
+      head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: path, headerFields: fields),
+      body: RequestBody(buffer: ByteBuffer()))
+    var logger = Logger(label: "watch-test")
+    logger.logLevel = .critical
+    let response = await api.server.handle(request, logger: logger)
+    let (stream, continuation) = AsyncStream<String>.makeStream()
+    self.response = response
+    self.lines = stream.makeAsyncIterator()
+    let body = response.body
+    task = Task { try await body.write(LineWriter(continuation: continuation)) }
+  }
+
+  /// The next line as JSON; `nil` when the stream ended.
+  mutating func next() async -> JSONNode? {
+    guard let line = await lines.next() else { return nil }
+    return try? JSONNode.parse(Data(line.utf8))
+  }
+
+  func stop() { task.cancel() }
+}
+
+extension JSONNode {
+  /// `TYPE name@revision` of a watch line, for compact expectations.
+  var event: String {
+    let type = self["type"]?.stringValue ?? "?"
+    let object = self["object"]
+    if type == "BOOKMARK" || type == "ERROR" { return type }
+    return "\(type) \(object?["metadata"]?["name"]?.stringValue ?? "?")@\(object?.resourceVersion ?? -1)"
+  }
+}
+
+@Suite("Watch", .timeLimit(.minutes(1)))
+struct WatchTests {
+  @Test("from a revision: exactly the later events, in order, then live ones")
+  func replayThenLive() async throws {
+    try await withAPI { api in
+      let a = try await api.post("/api/v1/workers", Doc.worker("a")).json.resourceVersion!
+      let b = try await api.post("/api/v1/workers", Doc.worker("b")).json.resourceVersion!
+      _ = try await api.post("/api/v1/teams", Doc.team("t"))  // another kind: not in the stream
+      let c = try await api.post("/api/v1/workers", Doc.worker("c")).json.resourceVersion!
+      let a2 = try await api.put("/api/v1/workers/a", Doc.worker("a", model: "m2")).json.resourceVersion!
+      #expect(a < b && b < c && c < a2)
+
+      var watch = try await LiveWatch(api, "/api/v1/workers?watch=1&resourceVersion=\(b)")
+      defer { watch.stop() }
+      #expect(watch.response.status == .ok)
+      #expect(watch.response.headers[.contentType]?.hasPrefix("application/jsonl") == true)
+      #expect(await watch.next()?.event == "ADDED c@\(c)")
+      #expect(await watch.next()?.event == "MODIFIED a@\(a2)")
+
+      let d = try await api.post("/api/v1/workers", Doc.worker("d")).json.resourceVersion!
+      #expect(await watch.next()?.event == "ADDED d@\(d)")
+      let deleted = try await api.delete("/api/v1/workers/d")
+      let marked = try #require(deleted.json.resourceVersion)
+      #expect(await watch.next()?.event == "MODIFIED d@\(marked)")
+      let removed = try await api.store.removeFinalizer(ObjectKey(.worker, "d"), ObjectMeta.cleanupFinalizer)
+      let line = await watch.next()
+      #expect(line?.event == "DELETED d@\(removed.object.resourceVersion)")
+      #expect(line?["object"]?["kind"]?.stringValue == "Worker")
+    }
+  }
+
+  @Test("without resourceVersion: one ADDED per object, then changes")
+  func initialList() async throws {
+    try await withAPI { api in
+      _ = try await api.post("/api/v1/humans", Doc.human("x"))
+      _ = try await api.post("/api/v1/humans", Doc.human("y"))
+      var watch = try await LiveWatch(api, "/api/v1/humans?watch=true")
+      defer { watch.stop() }
+      #expect(await watch.next()?.event.hasPrefix("ADDED x@") == true)
+      #expect(await watch.next()?.event.hasPrefix("ADDED y@") == true)
+      let z = try await api.post("/api/v1/humans", Doc.human("z")).json.resourceVersion!
+      #expect(await watch.next()?.event == "ADDED z@\(z)")
+    }
+  }
+
+  @Test("a BOOKMARK with the last revision after a quiet interval")
+  func bookmark() async throws {
+    try await withAPI(configure: { $0.bookmarkInterval = .milliseconds(50) }) { api in
+      let a = try await api.post("/api/v1/workers", Doc.worker("a")).json.resourceVersion!
+      var watch = try await LiveWatch(api, "/api/v1/workers?watch=1&resourceVersion=0")
+      defer { watch.stop() }
+      #expect(await watch.next()?.event == "ADDED a@\(a)")
+      let bookmark = await watch.next()
+      #expect(bookmark?["type"]?.stringValue == "BOOKMARK")
+      #expect(bookmark?["object"]?.resourceVersion == a)
+    }
+  }
+
+  @Test("closing the store ends open streams")
+  func endsOnClose() async throws {
+    try await withAPI { api in
+      let a = try await api.post("/api/v1/workers", Doc.worker("a")).json.resourceVersion!
+      var watch = try await LiveWatch(api, "/api/v1/workers?watch=1&resourceVersion=0")
+      #expect(await watch.next()?.event == "ADDED a@\(a)")
+      await api.store.close()
+      #expect(await watch.next() == nil)
+      try await watch.task.value
+    }
+  }
+
+  @Test("over HTTP: timeoutSeconds ends the stream; the body is JSON lines")
+  func overHTTP() async throws {
+    try await withAPI { api in
+      let a = try await api.post("/api/v1/managers", Doc.manager("m")).json.resourceVersion!
+      let reply = try await api.get("/api/v1/managers?watch=1&resourceVersion=\(a - 1)&timeoutSeconds=1")
+      #expect(reply.code == 200)
+      let lines = reply.text.split(separator: "\n").map { (try? JSONNode.parse(Data($0.utf8))) ?? .null }
+      #expect(lines.map(\.event) == ["ADDED m@\(a)"])
+    }
+  }
+
+  @Test("a compacted revision is 410 Expired before the stream starts")
+  func expired() async throws {
+    try await withAPI { api in
+      for name in ["a", "b", "c"] { _ = try await api.post("/api/v1/workers", Doc.worker(name)) }
+      try await api.store.compact(keepingLast: 1)
+      let reply = try await api.get("/api/v1/workers?watch=1&resourceVersion=0")
+      #expect(reply.code == 410, "\(reply)")
+      #expect(reply.reason == "Expired")
+      // Watching from the current revision is fine.
+      let current = api.store.currentRevision
+      #expect(try await api.get("/api/v1/workers?watch=1&resourceVersion=\(current)&timeoutSeconds=1").code == 200)
+    }
+  }
+
+  @Test("bad watch queries are 400", arguments: [
+    "watch=maybe", "watch=1&resourceVersion=abc", "watch=1&resourceVersion=-1", "watch=1&labelSelector=a%3Db",
+    "watch=1&timeoutSeconds=0", "watch=1&timeoutSeconds=x",
+  ])
+  func badQueries(query: String) async throws {
+    try await withAPI { api in
+      let reply = try await api.get("/api/v1/workers?\(query)")
+      #expect(reply.code == 400, "\(query): \(reply)")
+    }
+  }
+}
