@@ -1,0 +1,187 @@
+// The host's parts wired together in this process, the way hiclaw-host wires them
+// (Sources/Host/Daemon): a Store, the APIServer on 127.0.0.1:0 in a ServiceGroup, and the
+// ControllerManager over the real in-memory backend driver loaded through DriverHost.
+import APIServer
+import DriverHost
+import Foundation
+import Logging
+import Model
+import Prometheus
+import Reconcile
+import ServiceLifecycle
+import Store
+import Synchronization
+
+/// The in-memory backend (`libhc_memory.so`), loaded once per process in process: a library is
+/// bound to the first driver host that initialised it.
+final class MemoryDriver: Sendable {
+  let host: DriverHost
+  let driver: Driver
+
+  static func load(path: String, root: URL, logger: Logger) async throws -> MemoryDriver {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw BenchError("\(path) does not exist: build the product hc_memory (scripts/bench-host.sh does) or pass --memory-driver")
+    }
+    let host = DriverHost(configuration: DriverHostConfiguration(
+      stateDirectory: root.appendingPathComponent("driver-state"), logger: logger))
+    let driver = try await host.load(library: path, isolation: .inProcess, expectedName: "memory")
+    return MemoryDriver(host: host, driver: driver)
+  }
+
+  private init(host: DriverHost, driver: Driver) {
+    self.host = host
+    self.driver = driver
+  }
+}
+
+/// The store kind of Workers (the Model's `kind`, as the API server stores it).
+let workerKind = Kind.worker.rawValue
+
+final class InProcessHost: Sendable {
+  let store: Store
+  let api: APIServer
+  let port: Int
+  /// An admin token minted in the store (as the daemon writes to admin.token).
+  let token: String
+  let directory: URL
+  private let group: ServiceGroup
+  private let serviceTask: Task<Void, Never>
+  private let controllerTask: Task<Void, Never>?
+  private let instance: DriverInstance?
+
+  /// - Parameter backend: with a driver, the controllers run over a fresh instance of it
+  ///   (config `{"persist":false,"namespace":"bench"}`: the world stays in memory, no state-file
+  ///   rewrite per mutation); without, only the store and the API run.
+  static func start(root: URL, registry: PrometheusCollectorRegistry, backend: MemoryDriver?, concurrency: Int = 4)
+    async throws -> InProcessHost
+  {
+    var logger = Logger(label: "hiclaw-bench-host")
+    logger.logLevel = benchLogLevel
+    let directory = freshDirectory(root, "host")
+    let store = try Store(configuration: StoreConfiguration(directory: directory.appendingPathComponent("store")))
+    let token = try await store.createToken(role: "admin", subject: "admin").token
+    var configuration = APIServerConfiguration()
+    configuration.host = "127.0.0.1"
+    configuration.port = 0
+    let api = APIServer(store: store, configuration: configuration, registry: registry, logger: logger)
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let application = api.makeApplication { port in continuation.yield(port) }
+    let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+      services: [.init(service: application)], gracefulShutdownSignals: [], logger: logger))
+    let serviceTask = Task {
+      do { try await group.run() } catch { note("API server stopped: \(error)") }
+    }
+    var iterator = ports.makeAsyncIterator()
+    guard let port = await iterator.next() else { throw BenchError("the API server did not start") }
+
+    var instance: DriverInstance?
+    var controllerTask: Task<Void, Never>?
+    if let backend {
+      let made = try await backend.driver.makeInstance(config: #"{"persist":false,"namespace":"bench"}"#)
+      let manager = ControllerManager(
+        store: store, backend: DriverWorkerBackend(instance: made), concurrency: concurrency, logger: logger)
+      controllerTask = Task { await manager.run() }
+      instance = made
+    }
+    api.setReady(true)
+    return InProcessHost(store: store, api: api, port: port, token: token, directory: directory, group: group,
+      serviceTask: serviceTask, controllerTask: controllerTask, instance: instance)
+  }
+
+  private init(store: Store, api: APIServer, port: Int, token: String, directory: URL, group: ServiceGroup,
+    serviceTask: Task<Void, Never>, controllerTask: Task<Void, Never>?, instance: DriverInstance?)
+  {
+    self.store = store
+    self.api = api
+    self.port = port
+    self.token = token
+    self.directory = directory
+    self.group = group
+    self.serviceTask = serviceTask
+    self.controllerTask = controllerTask
+    self.instance = instance
+  }
+
+  func stop() async {
+    api.setReady(false)
+    controllerTask?.cancel()
+    await controllerTask?.value
+    await group.triggerGracefulShutdown()
+    await serviceTask.value
+    await instance?.destroy()
+    await store.close()
+    try? FileManager.default.removeItem(at: directory)
+  }
+
+  /// The POST body of Worker `name` (what `hiclaw apply` sends for a minimal Worker).
+  static func workerBody(_ name: String) -> String {
+    #"{"apiVersion":"hiclaw.io/v1beta1","kind":"Worker","metadata":{"name":"\#(name)"},"spec":{"model":"qwen3-coder"}}"#
+  }
+
+  static func workerName(_ index: Int) -> String { String(format: "w-%04d", index) }
+
+  /// Creates `count` Workers through the API, one keep-alive connection, one after the other
+  /// (as `hiclaw apply` does), on a dedicated thread. Returns the seconds it took.
+  static func createWorkers(port: Int, token: String, count: Int) async throws -> Double {
+    let requests = (0..<count).map {
+      HTTPConnection.request("POST", "/api/v1/workers", token: token, body: workerBody(workerName($0)))
+    }
+    return try await onThread("apply-client") {
+      let connection = try HTTPConnection(port: port)
+      let start = nowNanoseconds()
+      for (index, request) in requests.enumerated() {
+        let response = try connection.roundTrip(request)
+        guard response.status == 201 else {
+          throw BenchError("POST worker \(index): HTTP \(response.status) \(response.bodyString)")
+        }
+      }
+      return secondsSince(start)
+    }
+  }
+
+  /// Waits until `count` distinct Workers have reported `status.phase == Running`, following
+  /// the store's watch from `revision`; returns the monotonic time at which the last one did.
+  func waitUntilRunning(count: Int, from revision: Int64, timeout: Duration) async throws -> UInt64 {
+    let store = self.store
+    return try await withThrowingTaskGroup(of: UInt64?.self) { group in
+      group.addTask {
+        var running = Set<String>()
+        let watch = try await store.watch(kind: workerKind, fromRevision: revision)
+        for try await event in watch where event.type != .deleted {
+          // Canonical JSON: sorted keys, no spaces.
+          if event.object.status.text.contains(#""phase":"Running""#) {
+            running.insert(event.object.name)
+            if running.count == count { return nowNanoseconds() }
+          }
+        }
+        return nil
+      }
+      group.addTask {
+        try await Task.sleep(for: timeout)
+        return nil
+      }
+      let first = try await group.next()!
+      group.cancelAll()
+      guard let first else { throw BenchError("not all \(count) Workers reached Running within \(timeout)") }
+      return first
+    }
+  }
+
+  /// Waits until the store has committed no write for `quiet` (the controllers are idle).
+  func waitForQuiet(quiet: Duration = .milliseconds(300), timeout: Duration = .seconds(10)) async -> WriteStatistics {
+    var last = store.writeStatistics
+    var lastChange = ContinuousClock.now
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      try? await Task.sleep(for: .milliseconds(50))
+      let now = store.writeStatistics
+      if now != last {
+        last = now
+        lastChange = ContinuousClock.now
+      } else if ContinuousClock.now - lastChange >= quiet {
+        break
+      }
+    }
+    return last
+  }
+}
