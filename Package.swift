@@ -153,7 +153,7 @@ let package = Package(
     .executableTarget(
       name: "HostBenchmark",
       dependencies: [
-        "Store", "ResourceStore", "Model", "Reconcile", "APIServer", "DriverHost",
+        "Store", "ResourceStore", "Model", "Reconcile", "APIServer", "DriverHost", "DriverProtocols",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),

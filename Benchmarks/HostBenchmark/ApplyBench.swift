@@ -1,37 +1,55 @@
 // BM1: apply N Workers through the REST API with the real no-op backend (hc_memory, in process)
 // until every one is Running; the floor is what raw SQLite needs to commit the same number of
 // writes one by one, measured right before each repetition.
+import DriverProtocols
 import Foundation
+import Reconcile
 import Logging
 import Prometheus
 import Store
 
 enum ApplyBench {
+  static let parallelClients = 8
+
   struct Repetition {
     var wallSeconds: Double
     var createSeconds: Double
     var writesPerWorker: Double
     var writesPerTransaction: Double
     var rawCommitsPerSecond: Double
+    /// Peer: the same POSTs to a host with no controllers running.
+    var createOnlySeconds: Double
+    /// Peer: the whole apply with 8 concurrent clients.
+    var parallelSeconds: Double
+    /// Peer: the backend calls of the apply alone (inspect, create, start per Worker).
+    var backendSeconds: Double
     var floorSeconds: Double { writesPerWorker * Double(workers) / rawCommitsPerSecond }
     var workers: Int
   }
 
-  static func run(root: URL, options: Options, registry: PrometheusCollectorRegistry, report: Report) async throws {
+  static func run(root: URL, options: Options, registry: PrometheusCollectorRegistry, driver: MemoryDriver, report: Report)
+    async throws
+  {
     let workers = options.workers
     report.heading("BM1 apply \(workers) Workers through the REST API until all are Running (hc_memory in process, "
       + "4 reconcilers), \(options.repetitions) repetitions (medians)")
-    var logger = Logger(label: "hiclaw-bench-host")
-    logger.logLevel = benchLogLevel
-    let driver = try await MemoryDriver.load(path: options.memoryDriver, root: root, logger: logger)
     var repetitions: [Repetition] = []
     for index in 0..<options.repetitions {
       // The floor's commit rate, measured next to every repetition (about as many commits).
       let raw = try await StoreBench.rawCommitRate(root: root, count: max(1000, workers * 5))
-      let repetition = try await once(root: root, workers: workers, registry: registry, driver: driver, rawRate: raw)
+      let createOnly = try await createOnly(root: root, workers: workers, registry: registry)
+      let backendSeconds = try await backendOnly(driver: driver, workers: workers)
+      var repetition = try await once(
+        root: root, workers: workers, registry: registry, driver: driver, rawRate: raw, createOnly: createOnly, clients: 1)
+      repetition.parallelSeconds = try await once(
+        root: root, workers: workers, registry: registry, driver: driver, rawRate: raw, createOnly: createOnly,
+        clients: parallelClients
+      ).wallSeconds
+      repetition.backendSeconds = backendSeconds
       repetitions.append(repetition)
-      note(String(format: "BM1 repetition %d/%d: %.3f s (create %.3f s), %.2f writes/Worker, %.1f writes/tx, raw %.0f commits/s, floor %.3f s",
-        index + 1, options.repetitions, repetition.wallSeconds, repetition.createSeconds, repetition.writesPerWorker,
+      note(String(format: "BM1 repetition %d/%d: %.3f s (create %.3f s; alone %.3f s; 8 clients %.3f s; backend %.3f s), %.2f writes/Worker, %.1f writes/tx, raw %.0f commits/s, floor %.3f s",
+        index + 1, options.repetitions, repetition.wallSeconds, repetition.createSeconds, repetition.createOnlySeconds, repetition.parallelSeconds, repetition.backendSeconds,
+        repetition.writesPerWorker,
         repetition.writesPerTransaction, repetition.rawCommitsPerSecond, repetition.floorSeconds))
     }
 
@@ -47,19 +65,31 @@ enum ApplyBench {
     ratio.pass = ratio.median! <= 2
     wall.target = "≤ 5 s" + (workers == 1000 ? "" : " (defined for 1,000 Workers)")
     wall.pass = wall.median! <= 5
-    wall.note = formatSeconds(wall.median)
+    wall.measured = formatSeconds(wall.median)
     var creates = Record(section: "apply", name: "of which: the \(workers) POSTs", unit: "s")
     creates.set(repetitions.map(\.createSeconds))
+    var createOnly = Record(section: "apply", name: "peer: the same POSTs, no controllers running", unit: "s")
+    createOnly.set(repetitions.map(\.createOnlySeconds))
+    var parallel = Record(section: "apply", name: "peer: the whole apply with \(parallelClients) concurrent clients", unit: "s")
+    parallel.set(repetitions.map(\.parallelSeconds))
+    parallel.ratio = median(repetitions.map { $0.parallelSeconds / $0.floorSeconds })
+    parallel.ratioTo = "floor (same repetition)"
+    var backend = Record(section: "apply", name: "peer: the backend calls alone (inspect, create, start × \(workers))", unit: "s")
+    backend.set(repetitions.map(\.backendSeconds))
     var writes = Record(section: "apply", name: "store writes per Worker", unit: "writes/worker")
     writes.set(repetitions.map(\.writesPerWorker))
     var batch = Record(section: "apply", name: "writes per transaction (group commit)", unit: "writes/tx")
     batch.set(repetitions.map(\.writesPerTransaction))
     var raw = Record(section: "apply", name: "raw SQLite commit rate (1 writer)", unit: "commits/s")
     raw.set(repetitions.map(\.rawCommitsPerSecond))
-    for record in [wall, creates, writes, batch, raw, floor, ratio] { report.add(record) }
+    for record in [wall, creates, createOnly, parallel, backend, writes, batch, raw, floor, ratio] { report.add(record) }
     report.table(["measurement", "median", "range", "target", "result"], [
       [wall.name, formatSeconds(wall.median), range(wall, formatSeconds), wall.target!, verdict(wall.pass)],
       [creates.name, formatSeconds(creates.median), range(creates, formatSeconds), "", ""],
+      [createOnly.name, formatSeconds(createOnly.median), range(createOnly, formatSeconds), "", ""],
+      [parallel.name + " (÷ floor: " + formatRatio(parallel.ratio) + ")", formatSeconds(parallel.median),
+        range(parallel, formatSeconds), "", ""],
+      [backend.name, formatSeconds(backend.median), range(backend, formatSeconds), "", ""],
       [writes.name, String(format: "%.2f", writes.median!), range(writes) { String(format: "%.2f", $0 ?? 0) }, "", ""],
       [batch.name, String(format: "%.1f", batch.median!), range(batch) { String(format: "%.1f", $0 ?? 0) }, "", ""],
       [raw.name, formatRate(raw.median), range(raw, formatRate), "", ""],
@@ -68,8 +98,47 @@ enum ApplyBench {
     ])
   }
 
-  static func once(root: URL, workers: Int, registry: PrometheusCollectorRegistry, driver: MemoryDriver, rawRate: Double)
-    async throws -> Repetition
+  /// What the apply asks of the no-op backend, alone: for each Worker the reconciler's
+  /// `inspect` (absent), `create` and `start`, in order, through `DriverWorkerBackend`.
+  static func backendOnly(driver: MemoryDriver, workers: Int) async throws -> Double {
+    let instance = try await driver.driver.makeInstance(config: #"{"persist":false,"namespace":"bench-backend"}"#)
+    let backend = DriverWorkerBackend(instance: instance)
+    do {
+      let start = nowNanoseconds()
+      for index in 0..<workers {
+        let name = "hiclaw-worker-\(InProcessHost.workerName(index))"
+        guard try await backend.inspect(name) == nil else { throw BenchError("\(name) exists already") }
+        _ = try await backend.create(WorkerBackendV1.CreateRequest(
+          name: name, image: "hiclaw/worker-agent:latest", env: ["HICLAW_WORKER_NAME": name],
+          labels: ["hiclaw.io/worker": name, "hiclaw.io/role": "standalone", "hiclaw.io/spec-hash": "0123456789abcdef"]))
+        _ = try await backend.start(name)
+      }
+      let seconds = secondsSince(start)
+      await instance.destroy()
+      return seconds
+    } catch {
+      await instance.destroy()
+      throw error
+    }
+  }
+
+  /// The POSTs alone: a host with the store and the API only.
+  static func createOnly(root: URL, workers: Int, registry: PrometheusCollectorRegistry) async throws -> Double {
+    let host = try await InProcessHost.start(root: root, registry: registry, backend: nil)
+    do {
+      let seconds = try await InProcessHost.createWorkers(port: host.port, token: host.token, count: workers)
+      await host.stop()
+      return seconds
+    } catch {
+      await host.stop()
+      throw error
+    }
+  }
+
+  static func once(
+    root: URL, workers: Int, registry: PrometheusCollectorRegistry, driver: MemoryDriver, rawRate: Double, createOnly: Double,
+    clients: Int
+  ) async throws -> Repetition
   {
     let host = try await InProcessHost.start(root: root, registry: registry, backend: driver)
     do {
@@ -79,7 +148,7 @@ enum ApplyBench {
       let revision = host.store.currentRevision
       async let runningAt = host.waitUntilRunning(count: workers, from: revision, timeout: .seconds(120))
       let start = nowNanoseconds()
-      let createSeconds = try await InProcessHost.createWorkers(port: host.port, token: host.token, count: workers)
+      let createSeconds = try await InProcessHost.createWorkers(port: host.port, token: host.token, count: workers, clients: clients)
       let end = try await runningAt
       let settled = await host.waitForQuiet()
       // Check the result the slow way, outside the clock.
@@ -95,7 +164,7 @@ enum ApplyBench {
         wallSeconds: Double(end - start) / 1e9, createSeconds: createSeconds,
         writesPerWorker: Double(writes) / Double(workers),
         writesPerTransaction: Double(writes) / Double(max(1, transactions)),
-        rawCommitsPerSecond: rawRate, workers: workers)
+        rawCommitsPerSecond: rawRate, createOnlySeconds: createOnly, parallelSeconds: 0, backendSeconds: 0, workers: workers)
     } catch {
       await host.stop()
       throw error

@@ -42,6 +42,12 @@ final class HTTPConnection {
 
   deinit { close(fd) }
 
+  /// Makes a blocked read fail after `seconds` instead of waiting forever.
+  func setReceiveTimeout(seconds: Int) {
+    var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+  }
+
   /// The bytes of one request (built once and reused by the timed loops).
   static func request(_ method: String, _ path: String, token: String?, body: String? = nil) -> [UInt8] {
     var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"

@@ -120,21 +120,29 @@ final class InProcessHost: Sendable {
 
   static func workerName(_ index: Int) -> String { String(format: "w-%04d", index) }
 
-  /// Creates `count` Workers through the API, one keep-alive connection, one after the other
-  /// (as `hiclaw apply` does), on a dedicated thread. Returns the seconds it took.
-  static func createWorkers(port: Int, token: String, count: Int) async throws -> Double {
-    let requests = (0..<count).map {
+  /// Creates `count` Workers through the API on dedicated threads: with one client, one
+  /// keep-alive connection, one POST after the other (as `hiclaw apply` sends its objects);
+  /// with several, each client its own connection and its share of the names. Returns the
+  /// seconds until the last POST was answered.
+  static func createWorkers(port: Int, token: String, count: Int, clients: Int = 1) async throws -> Double {
+    let requests = UncheckedBox((0..<count).map {
       HTTPConnection.request("POST", "/api/v1/workers", token: token, body: workerBody(workerName($0)))
-    }
-    return try await onThread("apply-client") {
-      let connection = try HTTPConnection(port: port)
+    })
+    return try await onThread("apply-clients") {
       let start = nowNanoseconds()
-      for (index, request) in requests.enumerated() {
-        let response = try connection.roundTrip(request)
-        guard response.status == 201 else {
-          throw BenchError("POST worker \(index): HTTP \(response.status) \(response.bodyString)")
+      let errors = runThreads(clients) { client -> String? in
+        do {
+          let connection = try HTTPConnection(port: port)
+          for index in stride(from: client, to: count, by: clients) {
+            let response = try connection.roundTrip(requests.value[index])
+            guard response.status == 201 else { return "POST worker \(index): HTTP \(response.status) \(response.bodyString)" }
+          }
+          return nil
+        } catch {
+          return "\(error)"
         }
       }
+      if let error = errors.compactMap({ $0 }).first { throw BenchError(error) }
       return secondsSince(start)
     }
   }

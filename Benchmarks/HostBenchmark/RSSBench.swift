@@ -124,7 +124,7 @@ enum RSSBench {
     full.ratioTo = "idle, 0 Workers"
     full.target = "≤ 64 MiB" + (workers == 1000 ? "" : " (defined for 1,000 Workers)")
     full.pass = full.median! <= 64 * 1_048_576
-    full.note = formatBytes(full.median)
+    full.measured = formatBytes(full.median)
     var peak = Record(section: "rss", name: "peak (VmHWM) during the apply", unit: "bytes")
     peak.set(samples.map(\.peak))
     let perWorker = (full.median! - empty.median!) / Double(workers)

@@ -24,6 +24,8 @@ struct Record: Codable, Sendable {
   /// The target in words (`≥ 0.7× raw`, `≤ 5 ms`), and whether the median meets it.
   var target: String?
   var pass: Bool?
+  /// The value the target is checked on, formatted (for the summary table).
+  var measured: String?
   var note: String?
   /// Free-form facts (the machine description in the `meta` record).
   var facts: [String: String]?
