@@ -204,7 +204,21 @@ enum GetBench {
         }
         return times
       }
-      steps["GRDB point read, sync on one thread (floor of store.get)", default: []].append(Summary(sync).median)
+      steps["GRDB point read, sync on one thread", default: []].append(Summary(sync).median)
+      let storePath = host.directory.appendingPathComponent("store/store.sqlite").path
+      let raw = try await onThread("raw-read") { () throws -> [Double] in
+        let reader = try RawReader(path: storePath)
+        var times: [Double] = []
+        var total = 0
+        for index in 0..<calls {
+          let start = nowNanoseconds()
+          total &+= try reader.read(kind: workerKind, namespace: "default", name: workerNames[index % workerNames.count])
+          times.append(Double(nowNanoseconds() - start))
+        }
+        guard total > 0 else { throw BenchError("empty rows") }
+        return times
+      }
+      steps["SQLite C API point read, one thread (floor of store.get)", default: []].append(Summary(raw).median)
       var times: [Double] = []
       for index in 0..<calls {
         let name = workerNames[index % workerNames.count]
@@ -231,7 +245,10 @@ enum GetBench {
       rows.append([name, formatTime(record.median), range(record, formatTime)])
     }
     rows.append(["sum of the steps", formatTime(median(total)), ""])
-    for name in ["GRDB point read, sync on one thread (floor of store.get)", "GRDB point read, async DatabasePool.read"] {
+    for name in [
+      "SQLite C API point read, one thread (floor of store.get)", "GRDB point read, sync on one thread",
+      "GRDB point read, async DatabasePool.read",
+    ] {
       var record = Record(section: "get", name: name, unit: "ns")
       record.set(steps[name]!)
       record.samplesPerRep = calls

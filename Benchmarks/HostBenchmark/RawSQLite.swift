@@ -209,3 +209,50 @@ final class UncheckedBox<T>: @unchecked Sendable {
   let value: T
   init(_ value: T) { self.value = value }
 }
+
+/// The floor of a store read: one indexed point read of an `objects` row through the C API
+/// (autocommit, so SQLite opens and closes the WAL read transaction around it), every column
+/// read into Swift values as the store's decoder would.
+final class RawReader {
+  private let db: OpaquePointer
+  private let select: OpaquePointer
+  private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+  init(path: String) throws {
+    var handle: OpaquePointer?
+    guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let db = handle else {
+      throw BenchError("cannot open \(path)")
+    }
+    self.db = db
+    var statement: OpaquePointer?
+    let sql = "SELECT id, kind, namespace, name, uid, resource_version, generation, creation_timestamp, deletion_timestamp, "
+      + "labels, annotations, finalizers, spec, status FROM objects WHERE kind = ? AND namespace = ? AND name = ?"
+    guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK, let statement else {
+      throw BenchError("prepare: \(String(cString: sqlite3_errmsg(db)))")
+    }
+    select = statement
+  }
+
+  deinit {
+    sqlite3_finalize(select)
+    sqlite3_close_v2(db)
+  }
+
+  /// Reads the row; returns the total length of its text columns (so nothing is optimised away).
+  func read(kind: String, namespace: String, name: String) throws -> Int {
+    defer { sqlite3_reset(select) }
+    sqlite3_bind_text(select, 1, kind, -1, Self.transient)
+    sqlite3_bind_text(select, 2, namespace, -1, Self.transient)
+    sqlite3_bind_text(select, 3, name, -1, Self.transient)
+    guard sqlite3_step(select) == SQLITE_ROW else { throw BenchError("no row for \(name)") }
+    var total = 0
+    for column in Int32(0)..<14 {
+      if let text = sqlite3_column_text(select, column) {
+        total += String(cString: text).utf8.count
+      } else {
+        total += Int(sqlite3_column_int64(select, column) & 1)
+      }
+    }
+    return total
+  }
+}
