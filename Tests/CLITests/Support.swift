@@ -52,21 +52,32 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
   for (key, value) in environment { env[key] = value }
   process.environment = env
   if let directory { process.currentDirectoryURL = directory }
-  let out = Pipe()
-  let err = Pipe()
+  // Output goes to files, not pipes: a pipe's write end is inherited by any process another
+  // test spawns at the same moment (driver runners, hosts), and reading to EOF would then wait
+  // for that process to exit.
+  let base = FileManager.default.temporaryDirectory.appendingPathComponent("hiclaw-cli-\(UUID().uuidString)")
+  let outFile = base.appendingPathExtension("out")
+  let errFile = base.appendingPathExtension("err")
+  FileManager.default.createFile(atPath: outFile.path, contents: nil)
+  FileManager.default.createFile(atPath: errFile.path, contents: nil)
+  defer {
+    try? FileManager.default.removeItem(at: outFile)
+    try? FileManager.default.removeItem(at: errFile)
+  }
+  guard let out = try? FileHandle(forWritingTo: outFile), let err = try? FileHandle(forWritingTo: errFile) else {
+    return CommandResult(status: -1, stdout: "", stderr: "cannot create output files in \(base.path)")
+  }
   process.standardOutput = out
   process.standardError = err
+  process.standardInput = FileHandle.nullDevice
   do { try process.run() } catch { return CommandResult(status: -1, stdout: "", stderr: "\(error)") }
-  // Read both pipes concurrently so a full pipe never blocks the child.
-  let errData = Mutex(Data())
-  let reader = Thread { errData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() } }
-  reader.start()
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
-  while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+  try? out.close()
+  try? err.close()
   return CommandResult(
-    status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self))
+    status: process.terminationStatus,
+    stdout: String(decoding: FileManager.default.contents(atPath: outFile.path) ?? Data(), as: UTF8.self),
+    stderr: String(decoding: FileManager.default.contents(atPath: errFile.path) ?? Data(), as: UTF8.self))
 }
 
 func hiclaw(_ arguments: String..., environment: [String: String] = [:]) -> CommandResult {

@@ -60,7 +60,9 @@ struct IsolationTests {
         await instance.callOutcome("ping", timeout: .milliseconds(300))
       }
       #expect(outcome.driverStatus == .deadlineExceeded, "\(outcome)")
-      #expect(elapsed >= 250 && elapsed < 2000, "took \(elapsed) ms")
+      // The fixture never answers: any bound proves the deadline fired; 10 s leaves room for a
+      // loaded machine.
+      #expect(elapsed >= 250 && elapsed < 10_000, "took \(elapsed) ms")
       #expect(outcome.errorMessage?.contains("killed") == true, "\(outcome)")
 
       // Issued right after the deadline: must run on the restarted runner.

@@ -79,26 +79,45 @@ import Testing
       #expect(result.output.contains("spec.workers[1].modle"), "\(result.output)")
       #expect(result.output.contains("bad.yaml"), "errors name the file: \(result.output)")
 
-      // The same object straight to the API: 422 with every cause.
-      let response = try await host.request("POST", "/api/v1/teams", body: [
+      // The same object straight to the API: every cause, each with its path. An unknown
+      // field is a malformed document (400, as in Kubernetes); rule violations in a well-formed
+      // document are 422.
+      let malformed = try await host.request("POST", "/api/v1/teams", body: [
         "apiVersion": "hiclaw.io/v1beta1", "kind": "Team", "metadata": ["name": "alpha"],
         "spec": ["leader": ["name": "Lead_Bad"], "workers": [["name": "x", "modle": "m"]]],
       ])
-      #expect(response.status == 422, "\(response.text)")
-      let body = try response.json()
-      let causes = (body["details"] as? [String: Any])?["causes"] as? [[String: Any]] ?? []
-      let fields = Set(causes.compactMap { $0["field"] as? String })
-      #expect(fields.contains("spec.leader.name"), "\(response.text)")
-      #expect(fields.contains("spec.workers[0].modle"), "\(response.text)")
+      #expect(malformed.status == 400, "\(malformed.text)")
+      #expect(try causeFields(malformed).contains("spec.workers[0].modle"), "\(malformed.text)")
+
+      let invalid = try await host.request("POST", "/api/v1/teams", body: [
+        "apiVersion": "hiclaw.io/v1beta1", "kind": "Team", "metadata": ["name": "alpha"],
+        "spec": ["leader": ["name": "Lead_Bad"], "workers": [["name": "ok", "model": "m"], ["name": "Bad_Too", "model": "m"]]],
+      ])
+      #expect(invalid.status == 422, "\(invalid.text)")
+      let fields = try causeFields(invalid)
+      #expect(fields.contains("spec.leader.name"), "\(invalid.text)")
+      #expect(fields.contains("spec.workers[1].name"), "\(invalid.text)")
       #expect(try await host.request("GET", "/api/v1/teams/alpha").status == 404)
     }
+  }
+
+  func causeFields(_ response: LiveHost.Response) throws -> Set<String> {
+    let causes = (try response.json()["details"] as? [String: Any])?["causes"] as? [[String: Any]] ?? []
+    return Set(causes.compactMap { $0["field"] as? String })
   }
 
   @Test func aStaleResourceVersionIsA409CarryingBothVersions() async throws {
     try await withHost { host in
       let created = try await host.request("POST", "/api/v1/workers", body: workerJSON("bob"))
       #expect(created.status == 201, "\(created.text)")
-      let version = try #require((try created.json()["metadata"] as? [String: Any])?["resourceVersion"] as? String)
+      // The controllers write status (which takes a revision, as in Kubernetes): read the version
+      // once they are done.
+      let converged = try await eventually {
+        (try await host.request("GET", "/api/v1/workers/bob").json()["status"] as? [String: Any])?["phase"] as? String == "Running"
+      }
+      #expect(converged)
+      let bob = try await host.request("GET", "/api/v1/workers/bob").json()
+      let version = try #require((bob["metadata"] as? [String: Any])?["resourceVersion"] as? String)
       let first = try await host.request("PUT", "/api/v1/workers/bob", body: workerJSON("bob", model: "m2", resourceVersion: version))
       #expect(first.status == 200, "\(first.text)")
       let stale = try await host.request("PUT", "/api/v1/workers/bob", body: workerJSON("bob", model: "m3", resourceVersion: version))

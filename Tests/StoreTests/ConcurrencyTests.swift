@@ -70,15 +70,16 @@ import Testing
   @Test func writesQueuedBehindABusyWriterShareOneTransaction() async throws {
     try await withStore { store, _ in
       let before = store.writeStatistics
+      // The blocker holds the writer until all 20 creates are queued behind it (however slowly
+      // a loaded machine schedules them; at most 20 s).
       let holding = Shared(false)
       let blocker = Task {
         try await store.write("holding the writer") { _ in
           holding.update { $0 = true }
-          _ = usleep(300_000)
+          let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+          while store.writer.pendingCount < 20, ContinuousClock.now < deadline { _ = usleep(1000) }
         }
       }
-      // Wait until the blocker holds the writer (a fixed sleep is not enough on a loaded
-      // machine), then queue 20 creates behind it.
       while !holding.value { try await Task.sleep(for: .milliseconds(1)) }
       let created = try await withThrowingTaskGroup(of: StoredObject.self) { group in
         for index in 0..<20 { group.addTask { try await store.create(object("queued-\(index)")) } }

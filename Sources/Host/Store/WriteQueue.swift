@@ -113,6 +113,9 @@ final class WriteQueue: Sendable {
 
   var revision: Int64 { committedRevision.load(ordering: .acquiring) }
 
+  /// Writes waiting for the writer (tests).
+  var pendingCount: Int { state.withLock { $0.pending.count } }
+
   var statistics: WriteStatistics {
     WriteStatistics(writes: committedWrites.load(ordering: .relaxed),
       transactions: committedTransactions.load(ordering: .relaxed))

@@ -86,13 +86,20 @@ func runCommand(_ executable: String, _ arguments: [String], in directory: URL? 
   process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
   if let directory { process.currentDirectoryURL = directory }
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = pipe
+  // Output goes to a file, not a pipe: a pipe's write end is inherited by any process another
+  // test spawns at the same moment (runners, hosts), and reading to EOF would then wait for
+  // that process to exit.
+  let file = FileManager.default.temporaryDirectory.appendingPathComponent("hiclaw-cmd-\(UUID().uuidString).out")
+  FileManager.default.createFile(atPath: file.path, contents: nil)
+  defer { try? FileManager.default.removeItem(at: file) }
+  let handle = try FileHandle(forWritingTo: file)
+  process.standardOutput = handle
+  process.standardError = handle
   process.standardInput = FileHandle.nullDevice
   try process.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
+  try? handle.close()
+  let data = FileManager.default.contents(atPath: file.path) ?? Data()
   return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
 }
 

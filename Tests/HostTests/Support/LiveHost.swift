@@ -34,11 +34,13 @@ final class LiveHost: @unchecked Sendable {
   let dataDirectory: URL
   private(set) var process: Process?
   private(set) var url: URL = URL(string: "http://127.0.0.1:1")!
-  private let output = Mutex("")
+  /// Where the host's stdout and stderr go (kept across restarts).
+  let logFile: URL
   let extraArguments: [String]
 
   init(extraArguments: [String] = []) {
     dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("hiclaw-host-\(UUID().uuidString)")
+    logFile = dataDirectory.appendingPathExtension("log")
     self.extraArguments = extraArguments
   }
 
@@ -51,37 +53,28 @@ final class LiveHost: @unchecked Sendable {
     var environment = ProcessInfo.processInfo.environment
     for key in environment.keys where key.hasPrefix("HICLAW_") { environment[key] = nil }
     process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    let lines = AsyncStream<String> { continuation in
-      pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-        let data = handle.availableData
-        if data.isEmpty {
-          handle.readabilityHandler = nil
-          continuation.finish()
-          return
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        output.withLock { $0 += text }
-        continuation.yield(text)
-      }
-    }
+    // The host writes to a file (see runCommand for why not a pipe); poll it for the address.
+    FileManager.default.createFile(atPath: logFile.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: logFile)
+    try handle.seekToEnd()
+    process.standardOutput = handle
+    process.standardError = handle
+    process.standardInput = FileHandle.nullDevice
+    let startOffset = (try? FileManager.default.attributesOfItem(atPath: logFile.path)[.size] as? Int) ?? 0
     try process.run()
+    try? handle.close()
     self.process = process
-    var seen = ""
     let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-    for await chunk in lines {
-      seen += chunk
-      if let range = seen.range(of: #"listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression) {
-        let match = String(seen[range])
-        url = URL(string: String(match.dropFirst("listening on ".count)))!
+    while ContinuousClock.now < deadline, process.isRunning {
+      let text = String(decoding: (FileManager.default.contents(atPath: logFile.path) ?? Data()).dropFirst(startOffset), as: UTF8.self)
+      if let range = text.range(of: #"listening on (http://127\.0\.0\.1:\d+)"#, options: .regularExpression) {
+        url = URL(string: String(text[range].dropFirst("listening on ".count)))!
         break
       }
-      if ContinuousClock.now > deadline { break }
+      try await Task.sleep(for: .milliseconds(20))
     }
     guard process.isRunning, url.port != 1 else {
-      throw HostTestError("hiclaw-host did not start: \(output.withLock { $0 })")
+      throw HostTestError("hiclaw-host did not start: \(log)")
     }
     let ready = await eventually(timeout: .seconds(30)) {
       (try? await self.request("GET", "/readyz", token: nil).status) == 200
@@ -90,7 +83,7 @@ final class LiveHost: @unchecked Sendable {
   }
 
   /// Everything the host printed.
-  var log: String { output.withLock { $0 } }
+  var log: String { String(decoding: FileManager.default.contents(atPath: logFile.path) ?? Data(), as: UTF8.self) }
 
   /// The admin token the host wrote at first start.
   var adminToken: String {
@@ -115,6 +108,7 @@ final class LiveHost: @unchecked Sendable {
   func remove() {
     stop()
     try? FileManager.default.removeItem(at: dataDirectory)
+    try? FileManager.default.removeItem(at: logFile)
   }
 
   // MARK: HTTP
@@ -223,23 +217,27 @@ func runCommand(_ executable: String, _ arguments: [String], environment: [Strin
   var env = ProcessInfo.processInfo.environment
   for (key, value) in environment { env[key] = value }
   process.environment = env
-  let out = Pipe()
-  let err = Pipe()
-  let inPipe = Pipe()
+  // Files, not pipes: a pipe's write end is inherited by any process another test spawns at the
+  // same moment (hosts live for seconds), and EOF would then wait for that process.
+  let base = FileManager.default.temporaryDirectory.appendingPathComponent("hiclaw-run-\(UUID().uuidString)")
+  let files = ["out", "err", "in"].map { base.appendingPathExtension($0) }
+  FileManager.default.createFile(atPath: files[0].path, contents: nil)
+  FileManager.default.createFile(atPath: files[1].path, contents: nil)
+  FileManager.default.createFile(atPath: files[2].path, contents: Data((input ?? "").utf8))
+  defer { for file in files { try? FileManager.default.removeItem(at: file) } }
+  guard let out = try? FileHandle(forWritingTo: files[0]), let err = try? FileHandle(forWritingTo: files[1]),
+    let stdin = input == nil ? FileHandle.nullDevice : try? FileHandle(forReadingFrom: files[2])
+  else { return CommandResult(status: -1, stdout: "", stderr: "cannot create files at \(base.path)") }
   process.standardOutput = out
   process.standardError = err
-  process.standardInput = inPipe
+  process.standardInput = stdin
   do { try process.run() } catch { return CommandResult(status: -1, stdout: "", stderr: "\(error)") }
-  if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-  try? inPipe.fileHandleForWriting.close()
-  let errData = Mutex(Data())
-  let reader = Thread { errData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() } }
-  reader.start()
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
-  while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-  return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-    stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self))
+  try? out.close()
+  try? err.close()
+  return CommandResult(status: process.terminationStatus,
+    stdout: String(decoding: FileManager.default.contents(atPath: files[0].path) ?? Data(), as: UTF8.self),
+    stderr: String(decoding: FileManager.default.contents(atPath: files[1].path) ?? Data(), as: UTF8.self))
 }
 
 /// A Worker manifest.
