@@ -117,8 +117,17 @@ extension Duration {
   var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
-/// `VmRSS` and `VmHWM` of a process, in bytes, from `/proc/PID/status`.
-func memoryOf(pid: Int32) -> (rss: Double, hwm: Double)? {
+/// Memory of a process from `/proc/PID/status`, in bytes: `VmRSS` = `RssAnon` (heap, stacks,
+/// SQLite caches) + `RssFile` (resident pages of the executable and shared libraries) + `RssShmem`,
+/// and the peak `VmHWM`.
+struct ProcessMemory: Sendable {
+  var rss: Double
+  var anon: Double
+  var file: Double
+  var hwm: Double
+}
+
+func memoryOf(pid: Int32) -> ProcessMemory? {
   guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
   func field(_ name: String) -> Double? {
     guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
@@ -126,8 +135,10 @@ func memoryOf(pid: Int32) -> (rss: Double, hwm: Double)? {
     guard parts.count >= 2, let kilobytes = Double(parts[1]) else { return nil }
     return kilobytes * 1024
   }
-  guard let rss = field("VmRSS"), let hwm = field("VmHWM") else { return nil }
-  return (rss, hwm)
+  guard let rss = field("VmRSS"), let hwm = field("VmHWM"), let anon = field("RssAnon"), let file = field("RssFile") else {
+    return nil
+  }
+  return ProcessMemory(rss: rss, anon: anon, file: file, hwm: hwm)
 }
 
 /// The log level of the host's parts in this process: `HICLAW_BENCH_LOG` (`debug`, `info`, …),

@@ -21,7 +21,7 @@ let allSections = ["store", "apply", "get", "watch", "rss"]
 let usage = """
   usage: hiclaw-bench-host [options]
     --sections LIST       comma-separated subset of \(allSections.joined(separator: ",")) (default: all)
-    --repetitions N       repetitions of every measurement (default 5; rss: 3)
+    --repetitions N       repetitions of every measurement (default 5; rss: 2 per variant)
     --quick               small counts and 2 repetitions, to check the program itself (< 1 min)
     --json-out FILE       also write the JSON lines to FILE
     --memory-driver PATH  libhc_memory.so (default: next to this program)
@@ -36,7 +36,7 @@ let usage = """
 struct Options {
   var sections: Set<String> = Set(allSections)
   var repetitions = 5
-  var rssRepetitions = 3
+  var rssRepetitions = 2
   var jsonOut: String?
   var memoryDriver: String
   var hostBinary: String
