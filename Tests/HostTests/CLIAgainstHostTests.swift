@@ -61,7 +61,7 @@ import Testing
   @Test func getWatchStreamsChanges() async throws {
     try await withHost { host in
       let output = host.dataDirectory.appendingPathExtension("watch")
-      FileManager.default.createFile(atPath: output.path, contents: nil)
+      _ = FileManager.default.createFile(atPath: output.path, contents: nil)
       defer { try? FileManager.default.removeItem(at: output) }
       let process = Process()
       process.executableURL = URL(fileURLWithPath: Products.cli)
@@ -102,6 +102,43 @@ import Testing
         #expect(metrics.text.contains(series), "\(series) is missing from /metrics")
       }
       #expect(metrics.text.contains(#"kind="Worker""#), "reconciles are labelled by kind")
+    }
+  }
+}
+
+@Suite(.serialized) struct TeamMemberReadinessTests {
+  /// A member's agent reports ready with its own token; its lifecycle status then says Running
+  /// and ready (the API and the reconciler agree on the member's spec hash).
+  @Test func aMemberThatReportsReadyIsReady() async throws {
+    try await withHost { host in
+      let team: [String: Any] = [
+        "apiVersion": "hiclaw.io/v1beta1", "kind": "Team", "metadata": ["name": "gamma"],
+        "spec": ["leader": ["name": "gamma-lead", "model": "m"], "workers": [["name": "gamma-w1", "model": "m"]]],
+      ]
+      #expect(try await host.request("POST", "/api/v1/teams", body: team).status == 201)
+      #expect(try await eventually {
+        (try await host.request("GET", "/api/v1/teams/gamma").json()["status"] as? [String: Any])?["phase"] as? String == "Active"
+      })
+      let minted = try await host.request("POST", "/api/v1/tokens", body: ["role": "worker", "subject": "gamma-w1"])
+      let token = try #require(try minted.json()["token"] as? String)
+      #expect(try await host.request("POST", "/api/v1/workers/gamma-w1/ready", token: token).status == 204)
+      // Running and reported ready: the lifecycle phase is Ready (upstream's rule).
+      let status = try await host.request("GET", "/api/v1/workers/gamma-w1/status", token: token).json()
+      #expect(status["phase"] as? String == "Ready", "\(status)")
+      #expect(status["ready"] as? Bool == true, "\(status)")
+      let ensure = try await host.request("POST", "/api/v1/workers/gamma-w1/ensure-ready").json()
+      #expect(ensure["phase"] as? String == "Ready", "\(ensure)")
+    }
+  }
+
+  @Test func aWorkersRuntimeNameIsImmutable() async throws {
+    try await withHost { host in
+      #expect(try await host.request("POST", "/api/v1/workers", body: workerJSON("imm")).status == 201)
+      var renamed = workerJSON("imm")
+      renamed["spec"] = ["model": "qwen3", "workerName": "other"]
+      let response = try await host.request("PUT", "/api/v1/workers/imm", body: renamed)
+      #expect(response.status == 422, "\(response.text)")
+      #expect(response.text.contains("spec.workerName"), "\(response.text)")
     }
   }
 }

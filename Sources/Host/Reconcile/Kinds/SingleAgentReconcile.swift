@@ -49,13 +49,15 @@ struct SingleAgentReconcile<R: Resource> {
       }
     } catch {
       let terminal = error.isTerminalBackendError
+      let reason = (error as? TerminalError)?.reason ?? (terminal ? "InvalidRequest" : "BackendError")
       status.message = "\(error)"
       if terminal { status.phase = .failed }
-      status.setCondition(Condition(type: "Reconciled", status: .false,
-        reason: terminal ? "InvalidRequest" : "BackendError", message: "\(error)", observedGeneration: generation))
+      status.setCondition(Condition(type: "Reconciled", status: .false, reason: reason, message: "\(error)",
+        observedGeneration: generation))
       await machinery.event(key, .warning, "ReconcileFailed", "\(error)")
       try await write(resource, status)
-      if terminal { throw TerminalError(reason: "InvalidRequest", "\(error)") }
+      if let error = error as? TerminalError { throw error }
+      if terminal { throw TerminalError(reason: reason, "\(error)") }
       throw error
     }
     try await write(resource, status)
