@@ -109,11 +109,12 @@ struct LifecycleTests {
 
       // Once the reconciler records the current spec hash, the member runs: Ready.
       team.status.members![1].specHash = SpecHash.worker(team.spec.workers![0], of: team.spec)
+      team.status.members![1].phase = .running
       team = try await api.store.writeStatus(team)
       status = try await api.get("/api/v1/workers/w1/status")
       #expect(status.json["phase"]?.stringValue == "Ready")
 
-      // Sleeping a member clears its readiness; its spec changed, so it is Updating.
+      // Sleeping a member clears its readiness; until the reconciler stops it, it is Updating.
       #expect(try await api.post("/api/v1/workers/w1/sleep").code == 200)
       team = try #require(try await api.store.find(Team.self, "alpha"))
       #expect(team.status.members?.first { $0.name == "w1" }?.ready == false)

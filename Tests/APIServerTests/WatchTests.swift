@@ -153,9 +153,11 @@ struct WatchTests {
     try await withAPI { api in
       for name in ["a", "b", "c"] { _ = try await api.post("/api/v1/workers", Doc.worker(name)) }
       try await api.store.compact(keepingLast: 1)
-      let reply = try await api.get("/api/v1/workers?watch=1&resourceVersion=0")
+      let reply = try await api.get("/api/v1/workers?watch=1&resourceVersion=1")
       #expect(reply.code == 410, "\(reply)")
       #expect(reply.reason == "Expired")
+      // 0 means "all the history there is": from the oldest revision kept.
+      #expect(try await api.get("/api/v1/workers?watch=1&resourceVersion=0&timeoutSeconds=1").code == 200)
       // Watching from the current revision is fine.
       let current = api.store.currentRevision
       #expect(try await api.get("/api/v1/workers?watch=1&resourceVersion=\(current)&timeoutSeconds=1").code == 200)

@@ -132,6 +132,19 @@ struct SpecHashTests {
     #expect(nextGeneration(old: worker, new: metadataOnly) == 3)
     #expect(nextGeneration(old: worker, new: specEdit) == 4)
   }
+
+  @Test func aMembersStateDoesNotChangeItsHash() {
+    var spec = TeamSpec(leader: LeaderSpec(name: "lead"))
+    spec.workers = [TeamWorkerSpec(name: "w1")]
+    let leader = SpecHash.leader(of: spec)
+    let worker = SpecHash.worker(spec.workers![0], of: spec)
+    spec.leader.state = .sleeping
+    spec.workers![0].state = .stopped
+    #expect(SpecHash.leader(of: spec) == leader)
+    #expect(SpecHash.worker(spec.workers![0], of: spec) == worker)
+    spec.workers![0].model = "other"
+    #expect(SpecHash.worker(spec.workers![0], of: spec) != worker)
+  }
 }
 
 /// The FNV-1a 64 of `canonical` as 16 hex digits, computed here independently of SpecHash.

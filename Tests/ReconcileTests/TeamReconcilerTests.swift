@@ -87,3 +87,50 @@ import Testing
     }
   }
 }
+
+@Suite struct RuntimeNameTests {
+  @Test func aTeamMemberCannotTakeAStandaloneWorkersContainer() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("dup"))
+      try await f.converge(f.workers, "dup")
+      let id = try #require(try await f.instances()["hiclaw-worker-dup"]?.id)
+
+      try await f.create(team("clash", leader: "lead", workers: ["dup"]))
+      await #expect(throws: (any Error).self) { try await f.teams.reconcile(ObjectKey(.team, "clash")) }
+      let clash = try #require(try await f.store.find(Team.self, "clash"))
+      #expect(clash.status.phase == .degraded)
+      #expect(clash.status.message?.contains("worker/dup") == true, "\(clash.status.message ?? "")")
+      #expect(try await f.instances()["hiclaw-worker-dup"]?.id == id, "the Worker's container is untouched")
+      #expect(try await f.instances()["hiclaw-worker-lead"] != nil, "the other members still run")
+
+      // Deleting the Team leaves the Worker's container alone.
+      _ = try await f.store.delete(ObjectKey(.team, "clash"))
+      try await f.converge(f.teams, "clash", limit: 1)
+      #expect(try await f.instances()["hiclaw-worker-dup"]?.id == id)
+      #expect(try await f.instances()["hiclaw-worker-lead"] == nil)
+    }
+  }
+
+  @Test func renamingAMembersRuntimeNameTearsTheOldAgentDown() async throws {
+    try await Fixture.with { f in
+      try await f.create(team("ren", leader: "lead", workers: ["w1"]))
+      try await f.converge(f.teams, "ren")
+      #expect(try await f.instances()["hiclaw-worker-w1"] != nil)
+      try await f.replace(Team.self, "ren") { $0.spec.workers?[0].workerName = "w1-new" }
+      try await f.converge(f.teams, "ren")
+      let instances = try await f.instances()
+      #expect(instances["hiclaw-worker-w1"] == nil, "the old agent is gone")
+      #expect(instances["hiclaw-worker-w1-new"]?.state == .running)
+      #expect(try await f.store.find(Team.self, "ren")?.status.members?.last?.runtimeName == "w1-new")
+    }
+  }
+
+  @Test func aTeamWithASleepingMemberIsActive() async throws {
+    try await Fixture.with { f in
+      try await f.create(team("nap", leader: "lead", workers: ["w1", "w2"]))
+      try await f.replace(Team.self, "nap") { $0.spec.workers?[1].state = .sleeping }
+      try await f.converge(f.teams, "nap")
+      #expect(try await f.store.find(Team.self, "nap")?.status.phase == .active)
+    }
+  }
+}

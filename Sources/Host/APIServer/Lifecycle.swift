@@ -280,7 +280,10 @@ extension APIServer {
       }
       let entry = team.status.members?.first { $0.name == name }
       if let applied = entry?.specHash, applied == hash {
-        observed = Phase(reached: state)
+        // The member's spec is applied; whether its desired state is reached is what the
+        // reconciler last saw the container do (older statuses have no phase: trust the hash).
+        let reached = entry?.phase ?? Phase(reached: state)
+        observed = reached == Phase(reached: state) || reached == .pending ? reached : .updating
       } else if team.status.phase == .failed {
         observed = .failed
       } else if entry?.specHash == nil {

@@ -78,6 +78,17 @@ extension APIServer {
   /// at that version (409 `Conflict` with both versions otherwise; also when the object does not
   /// exist, since the client expected one). Without it, the last writer wins: a write that loses
   /// a race with another writer is retried against a fresh read.
+  /// A Worker's runtime name (`spec.workerName`, else its name) names its container, token,
+  /// Matrix account and storage prefix; changing it in place would orphan all of them (the old
+  /// container would keep running with a valid token). Immutable, like the object's name.
+  static func checkImmutableFields(current: StoredObject, desired: AnyResource) throws {
+    guard case .worker(let new) = desired, let old = try? current.resource(as: Worker.self),
+      old.runtimeName != new.runtimeName
+    else { return }
+    throw APIError.invalidField("spec.workerName",
+      "is immutable (it is \"\(old.runtimeName)\", you sent \"\(new.runtimeName)\"); delete the Worker and create it again to rename its agent")
+  }
+
   func replace(_ call: Call, kind: Kind, name: String) async throws -> Response {
     try authorize(call, .replace(kind, name: name))
     let dryRun = try Self.dryRun(call)
@@ -103,6 +114,7 @@ extension APIServer {
         guard let created else { continue }
         return JSONResponse.make(status: .created, try created.apiResource())
       }
+      try Self.checkImmutableFields(current: current, desired: body.resource)
       if let expected = body.expectedResourceVersion, expected != current.resourceVersion {
         throw APIError(store: StoreError(.conflict, key: key,
           "\(key) was modified (resourceVersion \(current.resourceVersion), you sent \(expected))",

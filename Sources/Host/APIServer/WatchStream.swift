@@ -37,9 +37,11 @@ extension APIServer {
         throw APIError.badRequest("resourceVersion: expected a revision the host returned (a decimal), got \(text.debugDescription)",
           field: "resourceVersion")
       }
-      watch = try await store.watch(kind: kind.rawValue, fromRevision: revision)
+      // 0 means "all the history there is": after compaction, from the oldest revision kept.
+      let from = revision == 0 ? max(0, try await store.oldestAvailableRevision() - 1) : revision
+      watch = try await store.watch(kind: kind.rawValue, fromRevision: from)
       initial = []
-      start = revision
+      start = from
     } else {
       // One ADDED per existing object, then the changes after the list: the list and the watch
       // meet at the list's revision, so nothing is missed or repeated.

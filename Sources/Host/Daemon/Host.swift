@@ -39,14 +39,18 @@ enum Host {
       store: store, backend: DriverWorkerBackend(instance: instance), concurrency: configuration.concurrency, logger: logger)
     let controllerService = ControllerService(manager: controllers, onStart: { api.setReady(true) })
 
-    let group = ServiceGroup(
-      configuration: ServiceGroupConfiguration(
-        services: [
-          .init(service: application),
-          .init(service: controllerService),
-        ],
-        gracefulShutdownSignals: [.sigterm, .sigint],
-        logger: logger))
+    var groupConfiguration = ServiceGroupConfiguration(
+      services: [
+        .init(service: application),
+        .init(service: controllerService),
+      ],
+      gracefulShutdownSignals: [.sigterm, .sigint],
+      logger: logger)
+    // A client that stops reading a watch, or stalls a request body, must not hold the host up
+    // forever: after 30 s of graceful shutdown the services are cancelled.
+    groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+    groupConfiguration.maximumCancellationDuration = .seconds(10)
+    let group = ServiceGroup(configuration: groupConfiguration)
     defer { _ = driver }
     do {
       try await group.run()
@@ -63,6 +67,8 @@ enum Host {
   static func prepareDataDirectory(_ url: URL) throws {
     do {
       try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+      // Also when it already existed (`hiclaw driver install` may have created it first).
+      try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
     } catch {
       throw HostStartupError(message: "cannot create the data directory \(url.path): \(error.localizedDescription)",
         fix: "choose a writable --data-dir")

@@ -4,8 +4,8 @@
 /// member, and nothing derived from other members (peer lists, admin IDs), so adding, removing
 /// or editing one member leaves every other member's hash — and container — alone:
 ///
-/// - leader: `{"member": <spec.leader>, "teamChannelPolicy": <spec.channelPolicy>}`
-/// - worker: `{"member": <spec.workers[i]>, "teamChannelPolicy": <spec.channelPolicy>,
+/// - leader: `{"member": <spec.leader without state>, "teamChannelPolicy": <spec.channelPolicy>}`
+/// - worker: `{"member": <spec.workers[i] without state>, "teamChannelPolicy": <spec.channelPolicy>,
 ///   "peerMentions": <effective spec.peerMentions>}`
 ///
 /// (The team-wide fields are included because they change what that member's generated config
@@ -28,14 +28,19 @@ public enum SpecHash {
     hex(fnv1a64(CanonicalJSON.encode(value)))
   }
 
-  /// The team leader's hash.
+  /// The team leader's hash. The member's `state` is left out: sleeping and waking a member
+  /// never needs a new container (the reconciler and the API's status both rely on this).
   public static func leader(of team: TeamSpec) -> String {
-    of(Input(member: team.leader, teamChannelPolicy: team.channelPolicy, peerMentions: nil))
+    var leader = team.leader
+    leader.state = nil
+    return of(Input(member: leader, teamChannelPolicy: team.channelPolicy, peerMentions: nil))
   }
 
-  /// A team worker's hash (`worker` need not be in `team.workers` yet).
+  /// A team worker's hash (`worker` need not be in `team.workers` yet), without its `state`.
   public static func worker(_ worker: TeamWorkerSpec, of team: TeamSpec) -> String {
-    of(Input(member: worker, teamChannelPolicy: team.channelPolicy, peerMentions: team.peerMentions ?? true))
+    var worker = worker
+    worker.state = nil
+    return of(Input(member: worker, teamChannelPolicy: team.channelPolicy, peerMentions: team.peerMentions ?? true))
   }
 
   /// Every member's hash, keyed by member name (the leader included).

@@ -252,12 +252,16 @@ public struct TeamMemberStatus: Sendable, Hashable, Codable {
   /// Whether Matrix/storage/gateway provisioning succeeded.
   public var observed: Bool?
   public var ready: Bool?
+  /// What the member's container was last seen doing (`Running`, `Sleeping`, `Stopped`,
+  /// `Pending`): with ``specHash`` it tells whether the member has reached its desired state
+  /// (the hash leaves `state` out, so it cannot). Not in upstream's status.
+  public var phase: Phase?
   public var exposedPorts: [ExposedPort]?
 
   public init(
     name: String, runtimeName: String? = nil, role: MemberRole? = nil, roomID: String? = nil,
     matrixUserID: String? = nil, specHash: String? = nil, observed: Bool? = nil, ready: Bool? = nil,
-    exposedPorts: [ExposedPort]? = nil
+    phase: Phase? = nil, exposedPorts: [ExposedPort]? = nil
   ) {
     self.name = name
     self.runtimeName = runtimeName
@@ -267,6 +271,7 @@ public struct TeamMemberStatus: Sendable, Hashable, Codable {
     self.specHash = specHash
     self.observed = observed
     self.ready = ready
+    self.phase = phase
     self.exposedPorts = exposedPorts
   }
 }

@@ -42,6 +42,9 @@ enum InstanceLabel {
   static let team = "hiclaw.io/team"
   static let manager = "hiclaw.io/manager"
   static let runtime = "hiclaw.io/runtime"
+  /// The object that owns the instance (`worker/alice`, `team/alpha`): two objects whose agents
+  /// share a runtime name must not take each other's container (see ``AgentMachinery``).
+  static let owner = "hiclaw.io/owner"
 }
 
 /// What one agent's container should be.
@@ -86,13 +89,15 @@ struct AgentMachinery: Sendable {
       return AgentObservation(containerState: nil, phase: Phase(reached: plan.desired), recreated: false)
     }
     if plan.desired == .stopped {
-      if try await backend.inspect(plan.instanceName) != nil {
+      if let existing = try await backend.inspect(plan.instanceName) {
+        try checkOwner(existing, plan.subject)
         try await backend.delete(plan.instanceName)
         await event(owner, .normal, "Deleted", "deleted instance \(plan.instanceName) (desired state Stopped)")
       }
       return AgentObservation(containerState: nil, phase: .stopped, recreated: false)
     }
     var current = try await backend.inspect(plan.instanceName)
+    if let existing = current { try checkOwner(existing, plan.subject) }
     var recreated = false
     if let existing = current, existing.labels[InstanceLabel.specHash] != plan.specHash {
       try await backend.delete(plan.instanceName)
@@ -122,8 +127,19 @@ struct AgentMachinery: Sendable {
     }
   }
 
+  /// Refuses an instance another object owns: a standalone Worker and a Team member (or members
+  /// of two Teams) with one runtime name would otherwise delete and recreate each other's
+  /// container forever. Terminal: only renaming one of them (`workerName`) fixes it.
+  private func checkOwner(_ instance: WorkerBackendV1.InstanceStatus, _ subject: AgentSubject) throws {
+    if let owner = instance.labels[InstanceLabel.owner], owner != subject.owner {
+      throw TerminalError(reason: "RuntimeNameInUse",
+        "the runtime name \(subject.runtimeName) is already used by \(owner) (instance \(instance.name)); give one of them another spec.workerName")
+    }
+  }
+
   private func createRequest(_ plan: AgentPlan) -> WorkerBackendV1.CreateRequest {
     var labels = plan.labels
+    labels[InstanceLabel.owner] = plan.subject.owner
     labels[InstanceLabel.specHash] = plan.specHash
     labels[InstanceLabel.controller] = settings.controllerName
     return WorkerBackendV1.CreateRequest(
@@ -134,6 +150,14 @@ struct AgentMachinery: Sendable {
   /// (gateway, storage, Matrix — the reverse of provisioning), then the container, then its
   /// API token. Every step is idempotent, so a crash mid-way just repeats the steps.
   func teardown(_ subject: AgentSubject, instanceName: String, owner: ObjectKey) async throws {
+    if let instance = try await backend.inspect(instanceName), let other = instance.labels[InstanceLabel.owner],
+      other != subject.owner
+    {
+      // Another object's agent under the same runtime name: its container and accounts stay.
+      try await revokeAgentToken(subject)
+      await event(owner, .normal, "Skipped", "instance \(instanceName) belongs to \(other): left alone")
+      return
+    }
     try await provisioners.deprovision(subject)
     try await backend.delete(instanceName)
     try await revokeAgentToken(subject)
@@ -173,8 +197,15 @@ struct AgentMachinery: Sendable {
       case .manager: ("manager", memberName)
       }
     let issued = try await store.createToken(role: role, subject: tokenSubject)
-    // "<id> <token>": the id is what revocation needs.
-    try await store.putSecret(secretName, SecretValue("\(issued.identity.id) \(issued.token)"))
+    // "<id> <token>": the id is what revocation needs. A token that could not be recorded is
+    // revoked at once (it could never be revoked later). A crash between the two writes can
+    // still orphan one; it grants only this agent's own rights.
+    do {
+      try await store.putSecret(secretName, SecretValue("\(issued.identity.id) \(issued.token)"))
+    } catch {
+      _ = try? await store.revokeToken(id: issued.identity.id)
+      throw error
+    }
     return issued.token
   }
 
@@ -206,6 +237,6 @@ extension Error {
   /// Whether retrying the same thing cannot help.
   var isTerminalBackendError: Bool {
     if let error = self as? DriverCallError { return error.isTerminal }
-    return false
+    return self is TerminalError
   }
 }

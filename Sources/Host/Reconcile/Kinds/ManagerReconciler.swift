@@ -21,65 +21,37 @@ public struct ManagerReconciler: Reconciler {
     manager.name == "default" ? "hiclaw-manager" : "hiclaw-manager-\(manager.name)"
   }
 
-  public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
-    let store = machinery.store
-    guard var manager = try await store.find(key)?.resource(as: Manager.self) else { return .done }
+  static func subject(_ manager: Manager) -> AgentSubject {
     // The Matrix localpart of every Manager is `manager` (upstream); storage and tokens are per CR.
-    let subject = AgentSubject(owner: "manager/\(manager.name)", runtimeName: manager.name, role: .manager)
+    AgentSubject(owner: "manager/\(manager.name)", runtimeName: manager.name, role: .manager)
+  }
 
-    if manager.metadata.deletionTimestamp != nil {
-      guard manager.metadata.finalizers.contains(ObjectMeta.cleanupFinalizer) else { return .done }
-      try await machinery.teardown(subject, instanceName: Self.instanceName(manager), owner: key)
-      _ = try await store.removeFinalizer(key, ObjectMeta.cleanupFinalizer)
-      return .done
-    }
-    if !manager.metadata.finalizers.contains(ObjectMeta.cleanupFinalizer) {
-      manager = try await store.addFinalizer(key, ObjectMeta.cleanupFinalizer).resource(as: Manager.self)
-    }
-    let spec = machinery.settings.defaults.applied(to: manager).spec
-    var status = manager.status
-    do {
-      let provisioned = try await machinery.provisioners.provision(subject)
-      status.matrixUserID = provisioned.matrixUserID ?? status.matrixUserID
-      status.roomID = provisioned.roomID ?? status.roomID
-      var hashed = spec
-      hashed.state = nil
-      var environment = try await machinery.environment(subject, provisioned: provisioned, memberName: manager.name, user: spec.env)
-      environment["HICLAW_MANAGER_NAME"] = manager.name
-      let plan = AgentPlan(
-        subject: subject, instanceName: Self.instanceName(manager),
-        image: spec.image?.nonEmpty ?? machinery.settings.managerImage, environment: environment,
-        labels: (spec.labels ?? [:]).merging([
-          InstanceLabel.manager: manager.name, InstanceLabel.role: "manager",
-          InstanceLabel.runtime: (spec.runtime ?? machinery.settings.defaults.managerRuntime).rawValue,
-        ]) { _, hiclaw in hiclaw },
-        desired: spec.state ?? .running, specHash: SpecHash.of(hashed), containerManaged: true)
-      let observed = try await machinery.ensureContainer(plan, owner: key)
-      status.phase = observed.phase
-      status.containerState = observed.containerState
-      status.observedGeneration = manager.metadata.generation
-      status.message = nil
-      status.setCondition(Condition(type: "Reconciled", status: .true, reason: "Converged",
-        observedGeneration: manager.metadata.generation))
-    } catch {
-      let terminal = error.isTerminalBackendError
-      status.message = "\(error)"
-      if terminal { status.phase = .failed }
-      status.setCondition(Condition(type: "Reconciled", status: .false, reason: terminal ? "InvalidRequest" : "BackendError",
-        message: "\(error)", observedGeneration: manager.metadata.generation))
-      await machinery.event(key, .warning, "ReconcileFailed", "\(error)")
-      if status != manager.status {
-        manager.status = status
-        try await store.writeStatus(manager)
+  public func reconcile(_ key: ObjectKey) async throws -> ReconcileResult {
+    let machinery = machinery
+    return try await SingleAgentReconcile<Manager>(
+      machinery: machinery, subject: Self.subject, instanceName: Self.instanceName,
+      plan: { manager, provisioned in
+        let spec = machinery.settings.defaults.applied(to: manager).spec
+        let subject = Self.subject(manager)
+        var hashed = spec
+        hashed.state = nil
+        var environment = try await machinery.environment(subject, provisioned: provisioned, memberName: manager.name, user: spec.env)
+        environment["HICLAW_MANAGER_NAME"] = manager.name
+        return AgentPlan(
+          subject: subject, instanceName: Self.instanceName(manager),
+          image: spec.image?.nonEmpty ?? machinery.settings.managerImage, environment: environment,
+          labels: (spec.labels ?? [:]).merging([
+            InstanceLabel.manager: manager.name, InstanceLabel.role: "manager",
+            InstanceLabel.runtime: (spec.runtime ?? machinery.settings.defaults.managerRuntime).rawValue,
+          ]) { _, hiclaw in hiclaw },
+          desired: spec.state ?? .running, specHash: SpecHash.of(hashed), containerManaged: true)
+      },
+      record: { observed, provisioned, status in
+        status.matrixUserID = provisioned.matrixUserID ?? status.matrixUserID
+        status.roomID = provisioned.roomID ?? status.roomID
+        status.containerState = observed.containerState
       }
-      if terminal { throw TerminalError(reason: "InvalidRequest", "\(error)") }
-      throw error
-    }
-    if status != manager.status {
-      manager.status = status
-      try await store.writeStatus(manager)
-    }
-    return ReconcileResult(requeueAfter: machinery.settings.resyncInterval)
+    ).reconcile(key)
   }
 }
 

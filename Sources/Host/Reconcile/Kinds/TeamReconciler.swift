@@ -32,24 +32,20 @@ public struct TeamReconciler: Reconciler {
     var labels: [String: String]?
   }
 
-  /// The members the spec asks for, leader first. Hashes leave `state` out: sleeping and waking
-  /// a member never recreates it.
+  /// The members the spec asks for, leader first. Hashes leave `state` out (``SpecHash``):
+  /// sleeping and waking a member never recreates it.
   static func members(of spec: TeamSpec) -> [Member] {
-    var withoutLeaderState = spec
-    withoutLeaderState.leader.state = nil
     let leader = spec.leader
     var members = [
       Member(
         name: leader.name, runtimeName: leader.runtimeName, role: .teamLeader,
-        specHash: SpecHash.leader(of: withoutLeaderState), model: leader.model, runtime: .copaw, image: nil,
+        specHash: SpecHash.leader(of: spec), model: leader.model, runtime: .copaw, image: nil,
         state: leader.state ?? .running, env: leader.env, labels: leader.labels)
     ]
     for worker in spec.workers ?? [] {
-      var hashed = worker
-      hashed.state = nil
       members.append(Member(
         name: worker.name, runtimeName: worker.runtimeName, role: .worker,
-        specHash: SpecHash.worker(hashed, of: spec), model: worker.model, runtime: worker.runtime ?? .copaw,
+        specHash: SpecHash.worker(worker, of: spec), model: worker.model, runtime: worker.runtime ?? .copaw,
         image: worker.image, state: worker.state ?? .running, env: worker.env, labels: worker.labels))
     }
     return members
@@ -102,12 +98,19 @@ public struct TeamReconciler: Reconciler {
       }
     }
 
-    var running = 0
+    var converged = 0
     var leaderReady = false
     var readyWorkers = 0
     for member in desired {
       var memberStatus = recorded[member.name] ?? TeamMemberStatus(name: member.name)
       do {
+        // A member whose runtime name (workerName) changed: its old agent goes first, or its
+        // container and token would outlive it.
+        if let previous = memberStatus.runtimeName, previous != member.runtimeName {
+          try await machinery.teardown(Self.subject(team: team, runtimeName: previous, role: memberStatus.role ?? member.role),
+            instanceName: Self.instanceName(runtimeName: previous), owner: key)
+          memberStatus = TeamMemberStatus(name: member.name)
+        }
         let subject = Self.subject(team: team, runtimeName: member.runtimeName, role: member.role)
         let provisioned = try await machinery.provisioners.provision(subject)
         let plan = AgentPlan(
@@ -124,10 +127,17 @@ public struct TeamReconciler: Reconciler {
         memberStatus.role = member.role
         memberStatus.matrixUserID = provisioned.matrixUserID ?? memberStatus.matrixUserID
         memberStatus.roomID = provisioned.roomID ?? memberStatus.roomID
+        // Readiness belongs to the container the agent reported from: a new spec (whether this
+        // pass or an interrupted earlier one created its container) or a stopped container
+        // clears it. Checked on state, not on what this pass did, so a conflict or a crash
+        // between the create and this write cannot keep a stale `ready`.
+        if memberStatus.specHash != member.specHash || observed.recreated || observed.phase != .running {
+          memberStatus.ready = nil
+        }
         memberStatus.specHash = member.specHash
+        memberStatus.phase = observed.phase
         memberStatus.observed = true
-        if observed.recreated || observed.phase != .running { memberStatus.ready = nil }
-        if observed.phase == .running { running += 1 }
+        if observed.phase == Phase(reached: member.state) { converged += 1 }
         if memberStatus.ready == true {
           if member.role == .teamLeader { leaderReady = true } else { readyWorkers += 1 }
         }
@@ -144,7 +154,8 @@ public struct TeamReconciler: Reconciler {
     status.readyWorkers = readyWorkers
     status.totalWorkers = desired.count - 1
     if failures.isEmpty {
-      status.phase = running == desired.count || desired.allSatisfy({ $0.state != .running }) ? .active : .pending
+      // Active once every member is where its desired state says (running, or asleep on purpose).
+      status.phase = converged == desired.count ? .active : .pending
       status.message = nil
       status.observedGeneration = team.metadata.generation
       status.setCondition(Condition(type: "Reconciled", status: .true, reason: "Converged",
