@@ -3,7 +3,8 @@
 # what is missing, so a second run costs a few dpkg look-ups.
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libyaml-dev libsqlite3-dev pkg-config make gcc binutils)
+# curl: the black-box tests read watch streams with it.
+packages=(libcurl4-openssl-dev libyaml-dev libsqlite3-dev pkg-config make gcc binutils curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
