@@ -170,4 +170,21 @@ import Testing
       #expect(await storeError { _ = try await store.createToken(role: "") }?.code == .invalid)
     }
   }
+
+  /// Verifications racing a revocation never bring the revoked token back (the in-memory cache
+  /// of verified tokens is generation-checked).
+  @Test func aRevokedTokenStaysRevokedUnderConcurrentVerification() async throws {
+    try await withStore { store, _ in
+      for round in 0..<20 {
+        let token = try await store.createToken(role: "worker", subject: "w\(round)")
+        #expect(try await store.verifyToken(token.token) != nil)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+          for _ in 0..<8 { group.addTask { _ = try await store.verifyToken(token.token) } }
+          group.addTask { _ = try await store.revokeToken(id: token.identity.id) }
+          try await group.waitForAll()
+        }
+        #expect(try await store.verifyToken(token.token) == nil, "round \(round)")
+      }
+    }
+  }
 }

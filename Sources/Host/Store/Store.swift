@@ -83,6 +83,7 @@ public final class Store: Sendable {
   let writer: WriteQueue
   let broadcaster: Broadcaster
   let secretsKey: SymmetricKey
+  let verifiedTokens = VerifiedTokenCache()
   private let lock: DirectoryLock
 
   /// Opens (creating if needed) the store in `configuration.directory`, runs migrations and

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import GRDB
 
 /// A freshly minted API token. ``token`` is the only copy of the plaintext: the store keeps its
@@ -50,24 +51,34 @@ extension Store {
 
   /// Who `token` belongs to, or `nil` if it is unknown or revoked. Looks the token up by its
   /// SHA-256; the plaintext is neither stored nor logged.
+  ///
+  /// Every API request verifies a token, so known tokens are remembered in memory (by hash) after
+  /// their first lookup; ``revokeToken(id:)`` forgets them before it returns. Unknown tokens are
+  /// always looked up.
   public func verifyToken(_ token: String) async throws(StoreError) -> TokenIdentity? {
     guard token.hasPrefix(Self.tokenPrefix), token.utf8.count < 256 else { return nil }
     let hash = Self.tokenHash(token)
-    return try await read("verifying a token") { db in
+    let (cached, generation) = verifiedTokens.lookup(hash)
+    if let cached { return cached }
+    let identity = try await read("verifying a token") { db -> TokenIdentity? in
       guard let row = try Row.fetchOne(db.cachedStatement(
         sql: "SELECT id, role, subject, created_at FROM api_tokens WHERE hash = ?"), arguments: [hash])
       else { return nil }
       return TokenIdentity(id: row[0], role: row[1], subject: row[2], createdAt: Date(millis: row[3]))
     }
+    if let identity { verifiedTokens.remember(hash, identity, ifGeneration: generation) }
+    return identity
   }
 
   /// Revokes a token by id. Returns whether it existed.
   @discardableResult
   public func revokeToken(id: String) async throws(StoreError) -> Bool {
-    try await write("revoking the token \(id)") { context in
+    let existed = try await write("revoking the token \(id)") { context in
       try context.db.cachedStatement(sql: "DELETE FROM api_tokens WHERE id = ?").execute(arguments: [id])
       return context.db.changesCount > 0
     }
+    verifiedTokens.forget(id: id)
+    return existed
   }
 
   /// Every token's identity (never the token), in the order they were created.
@@ -90,5 +101,39 @@ extension Store {
       .replacingOccurrences(of: "+", with: "-")
       .replacingOccurrences(of: "/", with: "_")
       .replacingOccurrences(of: "=", with: "")
+  }
+}
+
+/// Verified tokens by hash, so that a request does not read the database to authenticate.
+///
+/// Revocation race: a lookup that read the row before a revocation committed must not put the
+/// revoked token back after ``forget(id:)`` ran. Every forget bumps a generation; a lookup
+/// remembers its result only if the generation is the one it started with.
+final class VerifiedTokenCache: Sendable {
+  private struct State {
+    var entries: [Data: TokenIdentity] = [:]
+    var generation: UInt64 = 0
+  }
+  private let state = Mutex(State())
+  /// Bound on remembered tokens (a host has a few per agent); past it the cache starts over.
+  private let limit = 50_000
+
+  func lookup(_ hash: Data) -> (TokenIdentity?, UInt64) {
+    state.withLock { ($0.entries[hash], $0.generation) }
+  }
+
+  func remember(_ hash: Data, _ identity: TokenIdentity, ifGeneration generation: UInt64) {
+    state.withLock { state in
+      guard state.generation == generation else { return }
+      if state.entries.count >= limit { state.entries.removeAll() }
+      state.entries[hash] = identity
+    }
+  }
+
+  func forget(id: String) {
+    state.withLock { state in
+      state.generation &+= 1
+      state.entries = state.entries.filter { $0.value.id != id }
+    }
   }
 }
