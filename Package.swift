@@ -129,7 +129,7 @@ let package = Package(
     .executableTarget(
       name: "Daemon",
       dependencies: [
-        "Model", "YAML", "Store", "ResourceStore", "APIServer", "Reconcile", "DriverHost",
+        "Model", "YAML", "Store", "ResourceStore", "APIServer", "Reconcile", "DriverHost", "CSystemShims",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),

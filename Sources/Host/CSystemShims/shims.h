@@ -4,6 +4,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -14,6 +15,9 @@ static inline int hc_gettid(void) { return (int)syscall(SYS_gettid); }
 
 /* Names the calling thread (the kernel keeps 15 bytes). */
 static inline void hc_set_thread_name(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
+
+/* Returns the heap's free memory to the kernel (glibc keeps it after a burst of allocations). */
+static inline void hc_release_free_memory(void) { malloc_trim(0); }
 
 /* Asks the kernel to SIGKILL this process when its parent dies. */
 static inline void hc_die_with_parent(void) { prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
