@@ -12,12 +12,6 @@ public struct Human: Resource {
     self.status = status
   }
 
-  public init(from decoder: any Decoder) throws {
-    (metadata, spec, status) = try Self.decodeEnvelope(from: decoder)
-  }
-
-  public func encode(to encoder: any Encoder) throws { try encodeEnvelope(to: encoder) }
-
   /// The Matrix localpart: `spec.username`, else `metadata.name`.
   public var effectiveUsername: String { spec.username.nonEmpty ?? metadata.name }
 }

@@ -14,12 +14,6 @@ public struct Manager: Resource {
     self.spec = spec
     self.status = status
   }
-
-  public init(from decoder: any Decoder) throws {
-    (metadata, spec, status) = try Self.decodeEnvelope(from: decoder)
-  }
-
-  public func encode(to encoder: any Encoder) throws { try encodeEnvelope(to: encoder) }
 }
 
 public struct ManagerSpec: Sendable, Hashable, Codable {

@@ -28,6 +28,16 @@ extension Resource {
   /// `kind/name`, as the CLI prints it (`worker/alice`).
   public var reference: String { "\(Self.kind.singular)/\(metadata.name)" }
 
+  /// Every kind decodes the same envelope (the kinds declare only their fields).
+  public init(from decoder: any Decoder) throws {
+    let (metadata, spec, status) = try Self.decodeEnvelope(from: decoder)
+    self.init(metadata: metadata, spec: spec, status: status)
+  }
+
+  /// Every kind encodes the same envelope: `apiVersion`, `kind`, `metadata`, `spec`, and
+  /// `status` unless it is empty.
+  public func encode(to encoder: any Encoder) throws { try encodeEnvelope(to: encoder) }
+
   static func decodeEnvelope(from decoder: any Decoder) throws -> (ObjectMeta, Spec, Status) {
     let container = try decoder.container(keyedBy: ResourceCodingKeys.self)
     let apiVersion = try container.decodeIfPresent(String.self, forKey: .apiVersion)

@@ -14,12 +14,6 @@ public struct Team: Resource {
     self.status = status
   }
 
-  public init(from decoder: any Decoder) throws {
-    (metadata, spec, status) = try Self.decodeEnvelope(from: decoder)
-  }
-
-  public func encode(to encoder: any Encoder) throws { try encodeEnvelope(to: encoder) }
-
   /// The runtime/storage identity: `spec.teamName`, else `metadata.name`.
   public var effectiveTeamName: String { spec.teamName.nonEmpty ?? metadata.name }
 }

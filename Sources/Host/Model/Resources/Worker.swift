@@ -13,12 +13,6 @@ public struct Worker: Resource {
     self.status = status
   }
 
-  public init(from decoder: any Decoder) throws {
-    (metadata, spec, status) = try Self.decodeEnvelope(from: decoder)
-  }
-
-  public func encode(to encoder: any Encoder) throws { try encodeEnvelope(to: encoder) }
-
   /// The runtime identity: `spec.workerName`, else `metadata.name`. It is the Matrix localpart,
   /// the storage key and the room-alias key; `metadata.name` stays the key of containers and
   /// credentials.
