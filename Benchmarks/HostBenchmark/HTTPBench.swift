@@ -145,6 +145,32 @@ enum GetBench {
       rows.append([apiRecord.name, formatTime(apiRecord.p50Ns), formatTime(apiRecord.p99Ns), apiRecord.note!,
         formatRatio(apiRecord.ratio) + " / " + formatRatio(p99Ratio), apiRecord.target ?? "", verdict(apiRecord.pass)])
     }
+    // Where the rest goes: GET /healthz through the same server (routing, metrics, Hummingbird
+    // and NIO, no token and no store), 1 client, next to the loopback floor of its own bytes.
+    let healthz = [HTTPConnection.request("GET", "/healthz", token: nil)]
+    let healthzBytes = try await onThread { try recordRawResponse(port: port, request: healthz[0]) }
+    let healthzFloor = try LoopbackServer(response: healthzBytes)
+    defer { healthzFloor.stop() }
+    var serverSamples: [Sample] = []
+    var serverFloor: [Sample] = []
+    for _ in 0..<options.repetitions {
+      let total = options.requests / 2
+      serverFloor.append(try await onThread("get-bench") {
+        try measure(port: healthzFloor.port, clients: 1, total: total, requests: healthz, expectStatus: nil)
+      })
+      serverSamples.append(try await onThread("get-bench") {
+        try measure(port: port, clients: 1, total: total, requests: healthz, expectStatus: 200)
+      })
+    }
+    var serverRecord = Record(section: "get", name: "1 client(s): GET /healthz (the HTTP server alone)", unit: "ns")
+    serverRecord.set(serverSamples.map(\.p50))
+    serverRecord.p50Ns = serverRecord.median
+    serverRecord.p99Ns = median(serverSamples.map(\.p99))
+    serverRecord.ratio = median(zip(serverSamples, serverFloor).map { $0.p50 / $1.p50 })
+    serverRecord.ratioTo = "p50 of the loopback round trip of its own bytes, same repetition"
+    report.add(serverRecord)
+    rows.append([serverRecord.name, formatTime(serverRecord.p50Ns), formatTime(serverRecord.p99Ns),
+      String(format: "%.0f requests/s (median)", median(serverSamples.map(\.throughput))), formatRatio(serverRecord.ratio), "", ""])
     report.table(["case", "p50", "p99", "throughput", "vs floor (p50 / p99)", "target", "result"], rows)
     try await components(host: host, names: names, repetitions: options.repetitions, report: report)
   }
@@ -171,14 +197,15 @@ enum GetBench {
         now = nowNanoseconds()
         times["store.get", default: []].append(Double(now - start))
         start = now
-        let resource = try object.resource()
+        let body = try object.resourceJSON()
         now = nowNanoseconds()
-        times["StoredObject.resource() (decode)", default: []].append(Double(now - start))
+        times["StoredObject.resourceJSON() (response body)", default: []].append(Double(now - start))
+        // Peer: the typed path the response body replaced (decode into Worker, JSONEncoder).
         start = now
-        let data = try encoder.encode(resource)
+        let data = try encoder.encode(try object.resource())
         now = nowNanoseconds()
-        times["JSONEncoder, sorted keys (encode)", default: []].append(Double(now - start))
-        guard !data.isEmpty else { throw BenchError("empty encoding") }
+        times["peer: resource() + JSONEncoder (the typed path, replaced)", default: []].append(Double(now - start))
+        guard !data.isEmpty, !body.isEmpty else { throw BenchError("empty encoding") }
       }
       for (name, values) in times { steps[name, default: []].append(Summary(values).median) }
     }
@@ -234,7 +261,7 @@ enum GetBench {
     try pool.close()
 
     var rows: [[String]] = []
-    let order = ["store.verifyToken", "store.get", "StoredObject.resource() (decode)", "JSONEncoder, sorted keys (encode)"]
+    let order = ["store.verifyToken", "store.get", "StoredObject.resourceJSON() (response body)"]
     var total: [Double] = Array(repeating: 0, count: repetitions)
     for name in order {
       var record = Record(section: "get", name: "GET step in process: \(name)", unit: "ns")
@@ -246,6 +273,7 @@ enum GetBench {
     }
     rows.append(["sum of the steps", formatTime(median(total)), ""])
     for name in [
+      "peer: resource() + JSONEncoder (the typed path, replaced)",
       "SQLite C API point read, one thread (floor of store.get)", "GRDB point read, sync on one thread",
       "GRDB point read, async DatabasePool.read",
     ] {

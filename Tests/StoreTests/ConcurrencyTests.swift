@@ -20,11 +20,12 @@ import Testing
           group.addTask {
             for index in 0..<60 {
               do {
+                // Everyone fights over one object, read before this writer's other writes so
+                // that others update it in between (a stale version: conflicts).
+                var shared = try await store.get(key("shared"))
                 var created = try await store.create(object("w\(writer)-\(index)", labels: ["writer": "\(writer)"]))
                 created.spec = try json(#"{"index":\#(index),"updated":true}"#)
                 try await store.update(created)
-                // Everyone fights over one object with a possibly stale version.
-                var shared = try await store.get(key("shared"))
                 shared.labels = ["last": "\(writer)-\(index)"]
                 try await store.update(shared)
                 try await store.recordEvent(for: created.key, type: .normal, reason: "Made", message: "by \(writer)")

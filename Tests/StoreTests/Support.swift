@@ -20,7 +20,13 @@ func withStore<T>(
   try await withTemporaryDirectory { directory in
     var configuration = StoreConfiguration(directory: directory.appendingPathComponent("data"))
     configure(&configuration)
-    let store = try Store(configuration: configuration)
+    let store: Store
+    do {
+      store = try Store(configuration: configuration)
+    } catch let error as StoreError {
+      Issue.record("opening the store failed: \(error) [\(error.underlying ?? "")]")
+      throw error
+    }
     do {
       let result = try await body(store, configuration)
       await store.close()

@@ -35,6 +35,38 @@ enum JSONResponse {
     return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
   }
 
+  /// A stored object as the API shows it, written straight from its stored JSON
+  /// (``StoredObject/resourceJSON()``).
+  static func object(status: HTTPResponse.Status, _ object: StoredObject) throws(APIError) -> Response {
+    json(status: status, try object.apiJSON())
+  }
+
+  /// `{"apiVersion","items":[…],"kind":"<Kind>List","metadata":{"resourceVersion"}}`, keys
+  /// sorted like every other response.
+  static func list(kind: Kind, _ list: ObjectList) throws(APIError) -> Response {
+    var out: [UInt8] = []
+    out.reserveCapacity(list.items.count * 1024 + 128)
+    out.append(contentsOf: #"{"apiVersion":"#.utf8)
+    CanonicalJSON.appendString(hiclawAPIVersion, to: &out)
+    out.append(contentsOf: #","items":["#.utf8)
+    for (index, object) in list.items.enumerated() {
+      if index > 0 { out.append(UInt8(ascii: ",")) }
+      out.append(contentsOf: try object.apiJSON())
+    }
+    out.append(contentsOf: #"],"kind":"#.utf8)
+    CanonicalJSON.appendString(kind.rawValue + "List", to: &out)
+    out.append(contentsOf: #","metadata":{"resourceVersion":"#.utf8)
+    CanonicalJSON.appendString(String(list.resourceVersion), to: &out)
+    out.append(contentsOf: "}}".utf8)
+    return json(status: .ok, out)
+  }
+
+  static func json(status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+    var headers = HTTPFields()
+    headers[.contentType] = "application/json"
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+  }
+
   static func text(status: HTTPResponse.Status, _ text: String, contentType: String = "text/plain; charset=utf-8")
     -> Response
   {
@@ -54,15 +86,15 @@ extension StoredObject {
       throw APIError(store: error)
     }
   }
-}
 
-/// `{"apiVersion","kind":"WorkerList","metadata":{"resourceVersion"},"items"}`.
-struct ResourceList: Encodable {
-  struct Metadata: Encodable { var resourceVersion: String }
-  var apiVersion = hiclawAPIVersion
-  var kind: String
-  var metadata: Metadata
-  var items: [AnyResource]
+  /// ``apiResource()``'s JSON, without the typed round trip.
+  func apiJSON() throws(APIError) -> [UInt8] {
+    do {
+      return try resourceJSON()
+    } catch {
+      throw APIError(store: error)
+    }
+  }
 }
 
 /// One Event as `GET …/events` shows it.

@@ -21,7 +21,7 @@ extension APIServer {
   func get(_ call: Call, kind: Kind, name: String) async throws -> Response {
     try authorize(call, .get(kind, name: name))
     let object = try await store.get(ObjectKey(kind, name))
-    return JSONResponse.make(status: .ok, try object.apiResource())
+    return try JSONResponse.object(status: .ok, object)
   }
 
   /// Events outlive their object (they explain what happened to it), so this answers 200 with
@@ -46,11 +46,7 @@ extension APIServer {
       }
     }
     let list = try await store.list(kind: kind.rawValue, namespace: ObjectMeta.defaultNamespace, labelSelector: selector)
-    var items: [AnyResource] = []
-    items.reserveCapacity(list.items.count)
-    for object in list.items { items.append(try object.apiResource()) }
-    return JSONResponse.make(status: .ok, ResourceList(
-      kind: kind.rawValue + "List", metadata: .init(resourceVersion: String(list.resourceVersion)), items: items))
+    return try JSONResponse.list(kind: kind, list)
   }
 
   // MARK: Writes
@@ -68,7 +64,7 @@ extension APIServer {
       return JSONResponse.make(status: .created, try Self.preview(created: object))
     }
     let created = try await store.create(object)
-    return JSONResponse.make(status: .created, try created.apiResource())
+    return try JSONResponse.object(status: .created, created)
   }
 
   /// PUT: replaces spec, labels and annotations (finalizers and status stay the store's), or
@@ -112,7 +108,7 @@ extension APIServer {
           created = nil
         }
         guard let created else { continue }
-        return JSONResponse.make(status: .created, try created.apiResource())
+        return try JSONResponse.object(status: .created, created)
       }
       try Self.checkImmutableFields(current: current, desired: body.resource)
       if let expected = body.expectedResourceVersion, expected != current.resourceVersion {
@@ -127,7 +123,7 @@ extension APIServer {
       updated.annotations = desired.annotations
       if dryRun {
         if updated.spec != current.spec { updated.generation += 1 }
-        return JSONResponse.make(status: .ok, try updated.apiResource())
+        return try JSONResponse.object(status: .ok, updated)
       }
       let stored: StoredObject?
       do {
@@ -141,7 +137,7 @@ extension APIServer {
         stored = nil
       }
       guard let stored else { continue }
-      return JSONResponse.make(status: .ok, try stored.apiResource())
+      return try JSONResponse.object(status: .ok, stored)
     }
     throw APIError(.conflict, "\(key) kept changing while it was being replaced; retry",
       details: APIError.Details(kind: kind.rawValue, name: name))
@@ -156,10 +152,10 @@ extension APIServer {
     if dryRun {
       var preview = try await store.get(key)
       if !preview.finalizers.isEmpty && preview.deletionTimestamp == nil { preview.deletionTimestamp = Date() }
-      return JSONResponse.make(status: .ok, try preview.apiResource())
+      return try JSONResponse.object(status: .ok, preview)
     }
     let outcome = try await store.delete(key)
-    return JSONResponse.make(status: .ok, try outcome.object.apiResource())
+    return try JSONResponse.object(status: .ok, outcome.object)
   }
 
   // MARK: Bodies

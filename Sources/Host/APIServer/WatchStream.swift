@@ -188,8 +188,15 @@ struct WatchStream: Sendable {
     var metadata: Metadata
   }
 
+  /// `{"object":…,"type":…}` and a newline (keys sorted like every response).
   static func line(type: String, _ object: StoredObject) throws -> ByteBuffer {
-    try line(WatchLine(type: type, object: try object.apiResource()))
+    var out: [UInt8] = []
+    out.append(contentsOf: #"{"object":"#.utf8)
+    out.append(contentsOf: try object.apiJSON())
+    out.append(contentsOf: #","type":"#.utf8)
+    CanonicalJSON.appendString(type, to: &out)
+    out.append(contentsOf: "}\n".utf8)
+    return ByteBuffer(bytes: out)
   }
 
   static func line(_ value: some Encodable) throws -> ByteBuffer {

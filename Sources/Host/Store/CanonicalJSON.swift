@@ -61,6 +61,12 @@ public struct CanonicalJSON: Sendable, Hashable, CustomStringConvertible {
     try decoder.decode(type, from: data)
   }
 
+  /// Appends `string` as a JSON string literal with the escapes canonical text uses (for
+  /// writers that assemble JSON around stored documents).
+  public static func appendString(_ string: String, to out: inout [UInt8]) {
+    JSONNode.writeString(string, to: &out)
+  }
+
   /// Whether the document is a JSON object (`{…}`).
   public var isObject: Bool { text.utf8.first == UInt8(ascii: "{") }
 

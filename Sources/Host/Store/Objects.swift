@@ -11,47 +11,21 @@ extension Store {
     return object
   }
 
-  /// The object with this key, or `nil`.
+  /// The object with this key, or `nil`. Served from memory (``ObjectCache``): sees every write
+  /// that has returned.
   public func find(_ key: ObjectKey) async throws(StoreError) -> StoredObject? {
-    try await read("reading \(key)") { db in try ObjectSQL.fetch(db, key)?.object }
+    try checkOpen()
+    return objects.object(key)
   }
 
   /// Objects of one kind, optionally in one namespace and matching a label selector, sorted by
-  /// namespace then name, with the revision they were read at (one read transaction).
+  /// namespace then name, with the revision they reflect (a consistent snapshot: watching from
+  /// that revision continues exactly after it).
   public func list(kind: String, namespace: String? = nil, labelSelector: LabelSelector? = nil)
     async throws(StoreError) -> ObjectList
   {
-    var sql = "SELECT \(ObjectRow.columns) FROM objects WHERE kind = ?"
-    var arguments: [String] = [kind]
-    if let namespace {
-      sql += " AND namespace = ?"
-      arguments.append(namespace)
-    }
-    for requirement in labelSelector?.requirements ?? [] {
-      switch requirement {
-      case .equals(let key, let value):
-        sql += " AND id IN (SELECT object_id FROM object_labels WHERE key = ? AND value = ?)"
-        arguments += [key, value]
-      case .notEquals(let key, let value):
-        sql += " AND id NOT IN (SELECT object_id FROM object_labels WHERE key = ? AND value = ?)"
-        arguments += [key, value]
-      case .exists(let key):
-        sql += " AND id IN (SELECT object_id FROM object_labels WHERE key = ?)"
-        arguments.append(key)
-      case .doesNotExist(let key):
-        sql += " AND id NOT IN (SELECT object_id FROM object_labels WHERE key = ?)"
-        arguments.append(key)
-      }
-    }
-    sql += " ORDER BY namespace, name"
-    let query = sql
-    let queryArguments = arguments
-    return try await read("listing \(kind)") { db in
-      let revision = try Int64.fetchOne(db.cachedStatement(sql: Schema.currentRevisionSQL)) ?? 0
-      let statement = try RawStatement(db, query)
-      for (index, argument) in queryArguments.enumerated() { statement.bind(Int32(index + 1), argument) }
-      return ObjectList(items: try ObjectRow.decodeAll(statement), resourceVersion: revision)
-    }
+    try checkOpen()
+    return objects.list(kind: kind, namespace: namespace, selector: labelSelector)
   }
 
   // MARK: Writes

@@ -49,7 +49,9 @@ public struct StoreConfiguration: Sendable {
 /// increasing, never reused, persisted) and appends an `ADDED`/`MODIFIED`/`DELETED` row with the
 /// object's snapshot to the log **in the same transaction**; ``watch(kind:fromRevision:)``
 /// replays that log and then follows live writes (kine's design, with a current-state table
-/// next to the log for cheap reads).
+/// next to the log). Object reads (`get`, `find`, `list`) are served from memory: the current
+/// state of every object is kept as the fold of that log (``ObjectCache``, the Kubernetes API
+/// server's watch cache in miniature), updated after each commit and before its writers resume.
 ///
 /// ## Two rules (GRDB's, adapted)
 /// 1. **One store per data directory.** The store takes an exclusive lock on
@@ -82,6 +84,8 @@ public final class Store: Sendable {
   let pool: DatabasePool
   let writer: WriteQueue
   let broadcaster: Broadcaster
+  /// Every object's current state, for reads (see ``ObjectCache``).
+  let objects: ObjectCache
   let secretsKey: SymmetricKey
   let verifiedTokens = VerifiedTokenCache()
   private let lock: DirectoryLock
@@ -123,7 +127,7 @@ public final class Store: Sendable {
         fix: "check that the data directory is writable and the file is a hiclaw store", underlying: "\(error)")
     }
     let migrator = Schema.migrator
-    let meta: (revision: Int64, keyCheck: Data?)
+    let meta: (revision: Int64, keyCheck: Data?, objects: [StoredObject])
     do {
       if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
         throw StoreError(.database, "\(configuration.databaseURL.path) was written by a newer hiclaw (unknown schema migrations)",
@@ -133,7 +137,9 @@ public final class Store: Sendable {
       meta = try pool.read { db in
         let revision = try Int64.fetchOne(db, sql: Schema.currentRevisionSQL) ?? 0
         let check = try Data.fetchOne(db, sql: "SELECT secrets_key_check FROM store_meta WHERE id = 1")
-        return (revision, check)
+        // Same read transaction as the revision: the cache starts exactly at it.
+        let objects = try ObjectRow.decodeAll(RawStatement(db, "SELECT \(ObjectRow.columns) FROM objects"))
+        return (revision, check, objects)
       }
     } catch {
       try? pool.close()
@@ -157,7 +163,9 @@ public final class Store: Sendable {
     self.pool = pool
     self.secretsKey = key
     self.broadcaster = Broadcaster(lastPublished: meta.revision)
-    self.writer = WriteQueue(pool: pool, broadcaster: broadcaster, revision: meta.revision, configuration: configuration)
+    self.objects = ObjectCache(objects: meta.objects, revision: meta.revision)
+    self.writer = WriteQueue(pool: pool, objects: objects, broadcaster: broadcaster, revision: meta.revision,
+      configuration: configuration)
   }
 
   /// Ends every watch, waits for queued writes, closes the database and releases the directory
@@ -183,6 +191,12 @@ public final class Store: Sendable {
   }
 
   // MARK: Plumbing
+
+  /// Throws ``StoreError/Code-swift.struct/closed`` once ``close()`` ran (reads served from
+  /// memory check this themselves; database reads fail on the closed pool).
+  func checkOpen() throws(StoreError) {
+    if lock.isReleased { throw StoreError.closed }
+  }
 
   func read<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T)
     async throws(StoreError) -> T

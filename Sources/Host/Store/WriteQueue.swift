@@ -89,6 +89,7 @@ final class WriteQueue: Sendable {
   }
 
   private let pool: DatabasePool
+  private let objects: ObjectCache
   private let broadcaster: Broadcaster
   private let clock: @Sendable () -> Date
   private let maximumBatchSize: Int
@@ -102,8 +103,11 @@ final class WriteQueue: Sendable {
   private let inlineWrites = Atomic<Int>(0)
   private let retainedRevisions: Int64?
 
-  init(pool: DatabasePool, broadcaster: Broadcaster, revision: Int64, configuration: StoreConfiguration) {
+  init(pool: DatabasePool, objects: ObjectCache, broadcaster: Broadcaster, revision: Int64,
+    configuration: StoreConfiguration)
+  {
     self.pool = pool
+    self.objects = objects
     self.broadcaster = broadcaster
     self.clock = configuration.clock
     self.maximumBatchSize = max(1, configuration.maximumBatchSize)
@@ -314,6 +318,9 @@ final class WriteQueue: Sendable {
     committedRevision.store(context.revision, ordering: .releasing)
     committedWrites.add(batch.count - context.failed, ordering: .relaxed)
     committedTransactions.add(1, ordering: .relaxed)
+    // Reads see the batch before any of its callers resumes (read-your-writes), and before
+    // watchers hear of it.
+    objects.apply(context.events, revision: context.revision)
     broadcaster.publish(context.events)
     for operation in batch { operation.complete() }
     compactIfDue(db, from: startRevision, to: context.revision)

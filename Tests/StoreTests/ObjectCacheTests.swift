@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+@testable import Store
+
+/// Object reads are served from memory (`ObjectCache`); these tests hold it to the database.
+@Suite("Object cache")
+struct ObjectCacheTests {
+  /// Every object as the `objects` table holds it, sorted like `list`.
+  static func databaseObjects(_ store: Store, kind: String) async throws -> [StoredObject] {
+    try await store.read("test") { db in
+      let statement = try RawStatement(db, "SELECT \(ObjectRow.columns) FROM objects WHERE kind = ? ORDER BY namespace, name")
+      statement.bind(1, kind)
+      return try ObjectRow.decodeAll(statement)
+    }
+  }
+
+  @Test("under concurrent writers, every write is readable when it returns and memory ends equal to the database")
+  func concurrentWritersReadTheirWrites() async throws {
+    try await withStore { store, configuration in
+      let names = (0..<12).map { "w\($0)" }
+      try await withThrowingTaskGroup(of: Int.self) { group in
+        for writer in 0..<8 {
+          group.addTask {
+            var random = SystemRandomNumberGenerator()
+            var checked = 0
+            for step in 0..<150 {
+              let key = key(names.randomElement(using: &random)!, namespace: step % 5 == 0 ? "other" : "default")
+              do {
+                let written: StoredObject?
+                switch Int.random(in: 0..<6, using: &random) {
+                case 0, 1:
+                  written = try await store.create(
+                    object(key.name, namespace: key.namespace, spec: #"{"n":\#(step)}"#, finalizers: ["f"]))
+                case 2:
+                  var current = try await store.get(key)
+                  current.spec = try json(#"{"n":\#(step),"by":\#(writer)}"#)
+                  current.labels = ["writer": "\(writer)"]
+                  written = try await store.update(current)
+                case 3:
+                  var current = try await store.get(key)
+                  current.status = try json(#"{"phase":"Running","step":\#(step)}"#)
+                  written = try await store.updateStatus(current)
+                case 4:
+                  written = try await store.delete(key).object
+                default:
+                  written = try await store.removeFinalizer(key, "f").object
+                }
+                // Read-your-writes: the object is at least as new as this write (another writer
+                // may have written it since), or gone after a write that could delete it.
+                if let written {
+                  if let read = try await store.find(key) {
+                    #expect(read.resourceVersion >= written.resourceVersion)
+                  } else {
+                    #expect(store.currentRevision >= written.resourceVersion)
+                  }
+                  checked += 1
+                }
+              } catch let error as StoreError where [.notFound, .alreadyExists, .conflict, .invalid].contains(error.code) {
+                continue  // lost a race with another writer: expected
+              }
+            }
+            return checked
+          }
+        }
+        var total = 0
+        for try await checked in group { total += checked }
+        #expect(total > 100)
+      }
+      let listed = try await store.list(kind: "workers")
+      #expect(listed.resourceVersion == store.currentRevision)
+      #expect(listed.items == (try await Self.databaseObjects(store, kind: "workers")))
+      #expect(try await store.list(kind: "workers", namespace: "other").items == listed.items.filter { $0.namespace == "other" })
+      for item in listed.items { #expect(try await store.get(item.key) == item) }
+
+      // Reopened, the cache is loaded from the file and answers the same.
+      await store.close()
+      let reopened = try Store(configuration: configuration)
+      let again = try await reopened.list(kind: "workers")
+      await reopened.close()
+      #expect(again == listed)
+    }
+  }
+
+  @Test("a failed write leaves memory as it was")
+  func failedWritesChangeNothing() async throws {
+    try await withStore { store, _ in
+      let first = try await store.create(object("a", labels: ["x": "1"]))
+      _ = await storeError { try await store.create(object("a", spec: #"{"other":true}"#)) }
+      var stale = first
+      stale.spec = try json(#"{"model":"changed"}"#)
+      _ = try await store.update(stale)
+      _ = await storeError { try await store.update(stale) }  // stale resourceVersion: conflict
+      let list = try await store.list(kind: "workers")
+      #expect(list.items.count == 1)
+      #expect(list.items == (try await Self.databaseObjects(store, kind: "workers")))
+      #expect(list.items.first?.spec == (try json(#"{"model":"changed"}"#)))
+    }
+  }
+
+  @Test("lists sort by namespace then name in byte order, and filter by label")
+  func listOrderAndSelectors() async throws {
+    try await withStore { store, _ in
+      for (name, namespace) in [("b", "default"), ("B", "default"), ("a", "zeta"), ("é", "default"), ("a-1", "alpha")] {
+        _ = try await store.create(object(name, namespace: namespace, labels: name == "b" ? ["tier": "x"] : [:]))
+      }
+      let all = try await store.list(kind: "workers")
+      #expect(all.items.map { "\($0.namespace)/\($0.name)" } == ["alpha/a-1", "default/B", "default/b", "default/é", "zeta/a"])
+      #expect(all.items == (try await Self.databaseObjects(store, kind: "workers")))
+      #expect(try await store.list(kind: "workers", labelSelector: LabelSelector(parsing: "tier=x")).items.map(\.name) == ["b"])
+      #expect(try await store.list(kind: "teams").items.isEmpty)
+    }
+  }
+}
