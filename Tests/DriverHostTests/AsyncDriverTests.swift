@@ -109,10 +109,9 @@ struct AsyncDriverTests {
       let result = try await instance.call("hc.test.state", #"{"key":"k1","value":"\#(value)"}"#)
       #expect(jsonObject(result)?["value"] as? String == "v1 ünïcode \"quoted\"", "\(result)")
       // The runner forwarded state_put to this host: it is in the host's FileStateStore.
-      let file = t.stateDirectory.appendingPathComponent("async_ok.state.json")
-      let stored = try #require(FileManager.default.contents(atPath: file.path), "no state file at \(file.path)")
-      let object = try #require(try JSONSerialization.jsonObject(with: stored) as? [String: String])
-      #expect(object["k1"] == "v1 ünïcode \"quoted\"")
+      // A second reader of the same directory sees it on disk.
+      let onDisk = FileStateStore(directory: t.stateDirectory)
+      #expect(onDisk.get(driver: "async_ok", key: "k1") == "v1 ünïcode \"quoted\"")
       // Overwrite, then read back through the driver again.
       let second = try await instance.call("hc.test.state", #"{"key":"k1","value":"v2"}"#)
       #expect(second == #"{"value":"v2"}"#)

@@ -44,10 +44,8 @@ struct InProcessReloadTests {
           let instance = try await fromB.makeInstance()
           #expect(try await instance.call("hc.test.state", #"{"key":"owner","value":"b"}"#) == #"{"value":"b"}"#)
           await instance.destroy()
-          let inB = FileManager.default.fileExists(
-            atPath: b.stateDirectory.appendingPathComponent("async_ok.state.json").path)
-          let inA = FileManager.default.fileExists(
-            atPath: a.stateDirectory.appendingPathComponent("async_ok.state.json").path)
+          let inB = FileStateStore(directory: b.stateDirectory).get(driver: "async_ok", key: "owner") == "b"
+          let inA = FileStateStore(directory: a.stateDirectory).get(driver: "async_ok", key: "owner") != nil
           #expect(inB, "host B's call did not reach host B's state store")
           #expect(!inA, "host B's driver wrote its state into host A's state store")
         } catch let error as DriverLoadError {

@@ -14,9 +14,11 @@ import Testing
     let file = host.dataDirectory.appendingPathComponent("workers.yaml")
     try manifests.write(to: file, atomically: true, encoding: .utf8)
 
-    // Apply in the background; kill the host once some Workers exist and some are reconciled.
+    // Apply in the background; kill the host once some Workers are reconciled (about 10 of the
+    // 200; the apply takes about a second, so it is still sending). Polled every 2 ms: the
+    // window is short.
     let apply = Task.detached { host.cli("apply", "-f", file.path) }
-    let partway = try await eventually(timeout: .seconds(60)) { try host.instances().count >= 20 }
+    let partway = await eventually(timeout: .seconds(60), every: .milliseconds(2)) { host.backendStateWrites() >= 30 }
     #expect(partway)
     host.kill9()
     let interrupted = await apply.value

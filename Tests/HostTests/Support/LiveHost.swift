@@ -166,14 +166,38 @@ final class LiveHost: @unchecked Sendable {
     struct LogLine: Decodable { var text: String }
   }
 
-  /// The backend's instances, read from the driver state the memory backend persists.
+  /// How many state writes the memory backend has made (lines of the host's journal of its
+  /// state; three per Worker brought up: sequence number, created, started). Cheap enough to poll
+  /// every few milliseconds.
+  func backendStateWrites() -> Int {
+    let file = dataDirectory.appendingPathComponent("driver-state/memory.state.log")
+    return FileManager.default.contents(atPath: file.path)?.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } ?? 0
+  }
+
+  /// The backend's instances, read from the state the memory backend persists through
+  /// hiclaw-host (one key per instance, `memory/default/instances/<id>`, "" once deleted), in
+  /// the host's driver state files: a JSON snapshot plus an append-only journal of puts.
   func instances() throws -> [String: Instance] {
-    let file = dataDirectory.appendingPathComponent("driver-state/memory.state.json")
-    guard let data = FileManager.default.contents(atPath: file.path) else { return [:] }
-    let entries = try JSONSerialization.jsonObject(with: data) as? [String: String] ?? [:]
-    struct Snapshot: Decodable { var instances: [String: Instance] }
-    guard let snapshot = entries["memory/default"] else { return [:] }
-    return try JSONDecoder().decode(Snapshot.self, from: Data(snapshot.utf8)).instances
+    let directory = dataDirectory.appendingPathComponent("driver-state")
+    var entries: [String: String] = [:]
+    if let data = FileManager.default.contents(atPath: directory.appendingPathComponent("memory.state.json").path) {
+      entries = try JSONSerialization.jsonObject(with: data) as? [String: String] ?? [:]
+    }
+    if let data = FileManager.default.contents(atPath: directory.appendingPathComponent("memory.state.log").path) {
+      for line in data.split(separator: UInt8(ascii: "\n")) {
+        // The host may be writing the last line right now.
+        guard let put = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: String],
+          let key = put["k"], let value = put["v"]
+        else { continue }
+        entries[key] = value
+      }
+    }
+    var instances: [String: Instance] = [:]
+    for (key, value) in entries where key.hasPrefix("memory/default/instances/") && !value.isEmpty {
+      let instance = try JSONDecoder().decode(Instance.self, from: Data(value.utf8))
+      instances[instance.name] = instance
+    }
+    return instances
   }
 }
 
@@ -191,11 +215,13 @@ func withHost<R>(_ body: (LiveHost) async throws -> R) async throws -> R {
 }
 
 /// Waits until `condition` holds, polling every 20 ms.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(
+  timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(20), _ condition: () async throws -> Bool
+) async rethrows -> Bool {
   let deadline = ContinuousClock.now.advanced(by: timeout)
   while ContinuousClock.now < deadline {
     if try await condition() { return true }
-    try? await Task.sleep(for: .milliseconds(20))
+    try? await Task.sleep(for: interval)
   }
   return try await condition()
 }

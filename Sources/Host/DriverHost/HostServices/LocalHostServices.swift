@@ -128,48 +128,6 @@ public final class LocalHostServices: HostServiceBackend {
   }
 }
 
-/// Driver state kept as one JSON object per driver in `<directory>/<driver>.state.json`
-/// (mode 0600, replaced atomically on every write).
-public final class FileStateStore: DriverStateStore {
-  private let directory: URL
-  private let cache = Mutex<[String: [String: String]]>([:])
-
-  public init(directory: URL) {
-    self.directory = directory
-  }
-
-  public func get(driver: String, key: String) -> String? {
-    cache.withLock { cache in
-      if cache[driver] == nil { cache[driver] = load(driver) }
-      return cache[driver]?[key]
-    }
-  }
-
-  public func put(driver: String, key: String, value: String) throws {
-    try cache.withLock { cache in
-      var entries = cache[driver] ?? load(driver)
-      entries[key] = value
-      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      let data = try JSONSerialization.data(withJSONObject: entries, options: [.sortedKeys])
-      let file = url(driver)
-      let temporary = file.appendingPathExtension("tmp")
-      guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600])
-      else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary.path]) }
-      if rename(temporary.path, file.path) != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-      cache[driver] = entries
-    }
-  }
-
-  private func url(_ driver: String) -> URL { directory.appendingPathComponent("\(driver).state.json") }
-
-  private func load(_ driver: String) -> [String: String] {
-    guard let data = FileManager.default.contents(atPath: url(driver).path),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: String]
-    else { return [:] }
-    return object
-  }
-}
-
 /// Driver state in memory only (tests, `hiclaw driver verify`).
 public final class MemoryStateStore: DriverStateStore {
   private let entries = Mutex<[String: String]>([:])

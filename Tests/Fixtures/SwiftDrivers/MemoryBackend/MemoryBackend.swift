@@ -7,12 +7,14 @@ import Synchronization
 //
 // Instance config (all optional):
 //   {"namespace": "default"}  instances sharing a namespace see the same world; the world is
-//                             persisted through the host's state service under "memory/<ns>",
-//                             so a new instance (after a runner or host restart) recovers it.
+//                             persisted through the host's state service, one key per instance
+//                             ("memory/<ns>/instances/<id>", "" once deleted) and the next
+//                             sequence number ("memory/<ns>/next"), so a new driver instance
+//                             (after a runner or host restart) recovers it, and a change costs
+//                             one small write however many instances there are.
 //   {"fail_create": true}     the ABI `create` of the instance fails with FAILED_PRECONDITION.
 //   {"delay_ms": N}           every method sleeps N ms first (cancellable: CANCELLED).
-//   {"persist": false}        keep the world in memory only (benchmarks: a no-op backend whose
-//                             cost is not the rewrite of a state file on every mutation).
+//   {"persist": false}        keep the world in memory only (benchmarks: a no-op backend).
 #if canImport(FoundationEssentials)
   import FoundationEssentials
 #else
@@ -108,7 +110,8 @@ struct LogLine: Codable, Hashable, Sendable {
   var text: String
 }
 
-/// What is persisted under "memory/<namespace>".
+/// The world of one namespace. Earlier versions persisted it whole under "memory/<namespace>";
+/// such a state is read once and rewritten one key per instance.
 struct Snapshot: Codable, Hashable, Sendable {
   var nextSequence: Int = 1
   var instances: [String: Record] = [:]
@@ -140,7 +143,15 @@ final class World: Sendable {
     self.snapshot = Mutex(snapshot)
   }
 
-  var stateKey: String { "memory/\(namespace)" }
+  /// Where the world was kept whole by earlier versions (read once, then rewritten per instance).
+  var legacyKey: String { "memory/\(namespace)" }
+  var nextSequenceKey: String { "memory/\(namespace)/next" }
+  func instanceKey(id: String) -> String { "memory/\(namespace)/instances/\(id)" }
+
+  /// The id of the instance created with sequence number `sequence` (`mem-000042`).
+  static func id(sequence: Int) -> String {
+    "mem-" + String(repeating: "0", count: max(0, 6 - String(sequence).count)) + String(sequence)
+  }
 
   /// Live worlds and how many driver instances use each.
   private static let live = Mutex<[String: (world: World, users: Int)]>([:])
@@ -169,23 +180,45 @@ final class World: Sendable {
   }
 
   private static func load(namespace: String, host: Host) throws(DriverError) -> World {
-    let key = "memory/\(namespace)"
-    let stored: Data?
+    let world = World(namespace: namespace, host: host, persistent: true, snapshot: Snapshot())
+    let next: Data?
     do {
-      stored = try host.stateGet(key)
-    } catch  where error.status == .unimplemented {
+      next = try host.stateGet(world.nextSequenceKey)
+    } catch where error.status == .unimplemented {
       return World(namespace: namespace, host: host, persistent: false, snapshot: Snapshot())
     }
-    guard let stored, !stored.isEmpty else {
-      return World(namespace: namespace, host: host, persistent: true, snapshot: Snapshot())
+    var snapshot = Snapshot()
+    if let next, let nextSequence = Int(String(decoding: next, as: UTF8.self)), nextSequence > 0 {
+      snapshot.nextSequence = nextSequence
+      for sequence in 1..<nextSequence {
+        let key = world.instanceKey(id: id(sequence: sequence))
+        guard let stored = try host.stateGet(key), !stored.isEmpty else { continue }
+        do {
+          let record = try WireJSON.decode(Record.self, from: stored)
+          snapshot.instances[record.name] = record
+        } catch {
+          throw .failedPrecondition("the stored state '\(key)' is not a memory-backend instance: \(WireJSON.describe(error))")
+        }
+      }
+    } else if let legacy = try host.stateGet(world.legacyKey), !legacy.isEmpty {
+      do {
+        snapshot = try WireJSON.decode(Snapshot.self, from: legacy)
+      } catch {
+        throw .failedPrecondition(
+          "the stored state '\(world.legacyKey)' is not a memory-backend snapshot: \(WireJSON.describe(error))")
+      }
+      for record in snapshot.instances.values { try world.persist(record, id: record.id) }
+      try host.statePut(world.nextSequenceKey, Data(String(snapshot.nextSequence).utf8))
+      try host.statePut(world.legacyKey, Data())
     }
-    do {
-      let snapshot = try WireJSON.decode(Snapshot.self, from: stored)
-      return World(namespace: namespace, host: host, persistent: true, snapshot: snapshot)
-    } catch {
-      throw .failedPrecondition(
-        "the stored state '\(key)' is not a memory-backend snapshot: \(WireJSON.describe(error))")
-    }
+    world.snapshot.withLock { $0 = snapshot }
+    return world
+  }
+
+  /// Writes one instance's record (`nil`: the instance is gone) under its id's key.
+  private func persist(_ record: Record?, id: String) throws(DriverError) {
+    let data = try record.map { (record) throws(DriverError) in try DriverCodec.encodeResponse(record, method: "state_put") }
+    try host.statePut(instanceKey(id: id), data ?? Data())
   }
 
   /// Reads the world.
@@ -193,22 +226,28 @@ final class World: Sendable {
     try snapshot.withLock { (current) throws(DriverError) -> R in try body(current) }
   }
 
-  /// Changes the world: `body` edits a copy; a changed copy is persisted first and committed
-  /// only if that succeeds, then the events it queued are emitted.
+  /// Changes the instance `name` (absent: `nil`; set it to `nil` to delete it) and possibly the
+  /// next sequence number. A change is persisted first (only the changed instance's key) and
+  /// committed only if that succeeds, then the events `body` queued are emitted.
   func mutate<R: Sendable>(
-    _ body: (inout Snapshot, inout [PendingEvent]) throws(DriverError) -> R
+    _ name: String,
+    _ body: (inout Record?, inout Int, inout [PendingEvent]) throws(DriverError) -> R
   ) throws(DriverError) -> R {
     var events: [PendingEvent] = []
-    let result = try snapshot.withLock { (current) throws(DriverError) -> R in
-      var next = current
-      let result = try body(&next, &events)
-      if next != current {
-        if persistent {
-          let data = try DriverCodec.encodeResponse(next, method: "state_put")
-          try host.statePut(stateKey, data)
+    let result = try snapshot.withLock { (world) throws(DriverError) -> R in
+      let old = world.instances[name]
+      var record = old
+      var nextSequence = world.nextSequence
+      let result = try body(&record, &nextSequence, &events)
+      guard record != old || nextSequence != world.nextSequence else { return result }
+      if persistent {
+        if nextSequence != world.nextSequence {
+          try host.statePut(nextSequenceKey, Data(String(nextSequence).utf8))
         }
-        current = next
+        if let id = record?.id ?? old?.id { try persist(record, id: id) }
       }
+      world.instances[name] = record
+      world.nextSequence = nextSequence
       return result
     }
     for event in events {
@@ -260,20 +299,18 @@ struct MemoryBackend: WorkerBackend {
       throw .invalidArgument(
         "field 'ports[\(index)].container' must be 1-65535, got \(port.container)")
     }
-    return try world.mutate { (world, events) throws(DriverError) -> V1.InstanceStatus in
-      if let existing = world.instances[request.name] {
+    return try world.mutate(request.name) { (existing, nextSequence, events) throws(DriverError) -> V1.InstanceStatus in
+      if let existing {
         throw .alreadyExists("instance '\(request.name)' already exists", id: existing.id)
       }
-      let id =
-        "mem-" + String(repeating: "0", count: max(0, 6 - String(world.nextSequence).count))
-        + String(world.nextSequence)
-      world.nextSequence += 1
+      let id = World.id(sequence: nextSequence)
+      nextSequence += 1
       var record = Record(
         name: request.name, id: id, state: .created, labels: request.labels ?? [:],
         image: request.image, command: request.command, env: request.env, ports: request.ports,
         log: [])
       record.append("created \(id) from image \(request.image)")
-      world.instances[request.name] = record
+      existing = record
       events.append(
         PendingEvent(
           subject: request.name, reason: "Created",
@@ -285,13 +322,13 @@ struct MemoryBackend: WorkerBackend {
   func start(_ request: V1.StartRequest) async throws(DriverError) -> V1.InstanceStatus {
     try await pause()
     try requireName(request.name)
-    return try world.mutate { (world, events) throws(DriverError) -> V1.InstanceStatus in
-      guard var record = world.instances[request.name] else { throw notFound(request.name) }
+    return try world.mutate(request.name) { (stored, _, events) throws(DriverError) -> V1.InstanceStatus in
+      guard var record = stored else { throw notFound(request.name) }
       if record.state != .running {
         record.state = .running
         record.exitCode = nil
         record.append("started")
-        world.instances[request.name] = record
+        stored = record
         events.append(
           PendingEvent(
             subject: request.name, reason: "Started", message: "started instance \(record.id)"))
@@ -306,12 +343,12 @@ struct MemoryBackend: WorkerBackend {
     if let timeout = request.timeoutSeconds, timeout < 0 {
       throw .invalidArgument("field 'timeout_s' must be >= 0, got \(timeout)")
     }
-    return try world.mutate { (world, events) throws(DriverError) -> V1.InstanceStatus in
-      guard var record = world.instances[request.name] else { throw notFound(request.name) }
+    return try world.mutate(request.name) { (stored, _, events) throws(DriverError) -> V1.InstanceStatus in
+      guard var record = stored else { throw notFound(request.name) }
       if record.state == .running {
         record.state = .stopped
         record.append("stopped")
-        world.instances[request.name] = record
+        stored = record
         events.append(
           PendingEvent(
             subject: request.name, reason: "Stopped", message: "stopped instance \(record.id)"))
@@ -323,10 +360,9 @@ struct MemoryBackend: WorkerBackend {
   func delete(_ request: V1.DeleteRequest) async throws(DriverError) -> V1.DeleteResponse {
     try await pause()
     try requireName(request.name)
-    return try world.mutate { (world, events) throws(DriverError) -> V1.DeleteResponse in
-      guard let record = world.instances.removeValue(forKey: request.name) else {
-        throw notFound(request.name)
-      }
+    return try world.mutate(request.name) { (stored, _, events) throws(DriverError) -> V1.DeleteResponse in
+      guard let record = stored else { throw notFound(request.name) }
+      stored = nil
       events.append(
         PendingEvent(
           subject: request.name, reason: "Deleted", message: "deleted instance \(record.id)"))
