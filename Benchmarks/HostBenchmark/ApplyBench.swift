@@ -3,6 +3,8 @@
 // writes one by one, measured right before each repetition.
 import DriverProtocols
 import Foundation
+import Model
+import ResourceStore
 import Reconcile
 import Logging
 import Prometheus
@@ -96,6 +98,67 @@ enum ApplyBench {
       [floor.name, formatSeconds(floor.median), range(floor, formatSeconds), "", ""],
       [ratio.name, formatRatio(ratio.median), range(ratio, formatRatio), ratio.target!, verdict(ratio.pass)],
     ])
+    try await postSteps(root: root, registry: registry, repetitions: options.repetitions, report: report)
+  }
+
+  /// Where a POST's time goes: the create handler's steps called in this process, one at a time
+  /// (no HTTP), on the body the apply sends.
+  static func postSteps(root: URL, registry: PrometheusCollectorRegistry, repetitions: Int, report: Report) async throws {
+    let host = try await InProcessHost.start(root: root, registry: registry, backend: nil)
+    let calls = 1000
+    var steps: [String: [Double]] = [:]
+    let order = [
+      "JSONNode.parse (the handler's first look)", "ResourceDecoder strict decode + validate",
+      "defaults + validation", "StoredObject(resource:) (spec, status → canonical JSON)", "store.create",
+      "StoredObject.resourceJSON() (response body)",
+    ]
+    do {
+      for repetition in 0..<repetitions {
+        var times: [String: [Double]] = [:]
+        for index in 0..<calls {
+          let body = Data(InProcessHost.workerBody("step-\(repetition)-\(index)").utf8)
+          var start = nowNanoseconds()
+          func lap(_ name: String) {
+            let now = nowNanoseconds()
+            times[name, default: []].append(Double(now - start))
+            start = now
+          }
+          _ = try JSONNode.parse(body)
+          lap(order[0])
+          var resource = try ResourceDecoder(mode: .strict).decodeAndValidate(body).value
+          lap(order[1])
+          Defaults.standard.apply(to: &resource)
+          guard Validation.validate(resource).isEmpty else { throw BenchError("invalid body") }
+          lap(order[2])
+          var object = try StoredObject(resource: resource)
+          object.finalizers = [ObjectMeta.cleanupFinalizer]
+          lap(order[3])
+          let created = try await host.store.create(object)
+          lap(order[4])
+          guard !(try created.resourceJSON()).isEmpty else { throw BenchError("empty body") }
+          lap(order[5])
+        }
+        for (name, values) in times { steps[name, default: []].append(Summary(values).median) }
+      }
+      await host.stop()
+    } catch {
+      await host.stop()
+      throw error
+    }
+    var rows: [[String]] = []
+    var total: [Double] = Array(repeating: 0, count: repetitions)
+    for name in order {
+      var record = Record(section: "apply", name: "POST step in process: \(name)", unit: "ns")
+      record.set(steps[name]!)
+      record.samplesPerRep = calls
+      report.add(record)
+      for (index, value) in steps[name]!.enumerated() { total[index] += value }
+      rows.append([name, formatTime(record.median), range(record, formatTime)])
+    }
+    rows.append(["sum of the steps", formatTime(median(total)), ""])
+    print("")
+    print("Where a POST's time goes (each step timed alone, in process, 1 caller; medians of per-repetition medians):")
+    report.table(["step", "median", "range"], rows)
   }
 
   /// What the apply asks of the no-op backend, alone: for each Worker the reconciler's

@@ -36,7 +36,7 @@ struct LifecycleTests {
 
       // The reconciler reports Running; the agent reports ready.
       worker.status.phase = .running
-      worker = try await api.store.writeStatus(worker)
+      worker = try await api.store.writeStatus(worker).resource(as: Worker.self)
       var status = try await api.get("/api/v1/workers/alice/status")
       #expect(status.json["phase"]?.stringValue == "Running")
       #expect(status.json["ready"]?.bool == false)
@@ -110,7 +110,7 @@ struct LifecycleTests {
       // Once the reconciler records the current spec hash, the member runs: Ready.
       team.status.members![1].specHash = SpecHash.worker(team.spec.workers![0], of: team.spec)
       team.status.members![1].phase = .running
-      team = try await api.store.writeStatus(team)
+      team = try await api.store.writeStatus(team).resource(as: Team.self)
       status = try await api.get("/api/v1/workers/w1/status")
       #expect(status.json["phase"]?.stringValue == "Ready")
 

@@ -14,13 +14,20 @@ import Testing
     let file = host.dataDirectory.appendingPathComponent("workers.yaml")
     try manifests.write(to: file, atomically: true, encoding: .utf8)
 
-    // Apply in the background; kill the host once some Workers are reconciled (about 10 of the
-    // 200; the apply takes about a second, so it is still sending). Polled every 2 ms: the
-    // window is short.
-    let apply = Task.detached { host.cli("apply", "-f", file.path) }
-    let partway = await eventually(timeout: .seconds(60), every: .milliseconds(2)) { host.backendStateWrites() >= 30 }
+    // Apply through a proxy that lets 20 requests through and holds the 21st: the host is
+    // killed while the apply waits for that answer, with 20 Workers stored and the reconcilers
+    // bringing the first ones up (deterministic, however fast the CLI and the host are).
+    let proxy = try PausingProxy(upstreamPort: host.url.port!, requestLimit: 20)
+    let apply = Task.detached {
+      runCommand(Products.cli, ["apply", "-f", file.path], environment: [
+        "HICLAW_CONTROLLER_URL": "http://127.0.0.1:\(proxy.port)", "HICLAW_TOKEN": host.adminToken,
+      ])
+    }
+    let partway = await eventually(timeout: .seconds(60), every: .milliseconds(5)) { proxy.forwarded == 20 }
     #expect(partway)
+    try await Task.sleep(for: .milliseconds(50))  // let the reconcilers get going
     host.kill9()
+    proxy.release()
     let interrupted = await apply.value
     #expect(interrupted.status != 0, "the apply saw the host die: \(interrupted.output)")
 

@@ -204,7 +204,7 @@ extension APIServer {
       // (A `catch where` on the typed error here crashes the Swift 6.1 SIL ownership verifier.)
       let written: Team?
       do {
-        written = try await store.writeStatus(team)
+        written = try await store.writeStatus(team).resource(as: Team.self)
       } catch {
         guard error.code == .conflict, attempt < Self.writeAttempts else { throw error }
         written = nil

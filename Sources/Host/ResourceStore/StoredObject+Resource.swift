@@ -126,9 +126,16 @@ extension Store {
 
   /// Writes `resource.status`, on the condition that the object is still at
   /// `resource.metadata.resourceVersion` (``StoreError/Code-swift.struct/conflict`` otherwise).
-  /// Returns the resource as stored afterwards.
+  /// Returns the object as stored afterwards (``StoredObject/resource(as:)`` decodes it).
+  ///
+  /// Only the status is encoded (a status write ignores everything else), and the result is not
+  /// decoded: status writes are the reconcilers' most frequent call.
   @discardableResult
-  public func writeStatus<R: Resource>(_ resource: R) async throws(StoreError) -> R {
-    try await updateStatus(StoredObject(resource: AnyResource(resource))).resource(as: R.self)
+  public func writeStatus<R: Resource>(_ resource: R) async throws(StoreError) -> StoredObject {
+    let meta = resource.metadata
+    let object = StoredObject(
+      key: resource.key, resourceVersion: meta.resourceVersion.flatMap(Int64.init) ?? 0,
+      status: try StoredJSON(encoding: resource.status))
+    return try await updateStatus(object)
   }
 }

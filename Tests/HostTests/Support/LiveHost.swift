@@ -166,14 +166,6 @@ final class LiveHost: @unchecked Sendable {
     struct LogLine: Decodable { var text: String }
   }
 
-  /// How many state writes the memory backend has made (lines of the host's journal of its
-  /// state; three per Worker brought up: sequence number, created, started). Cheap enough to poll
-  /// every few milliseconds.
-  func backendStateWrites() -> Int {
-    let file = dataDirectory.appendingPathComponent("driver-state/memory.state.log")
-    return FileManager.default.contents(atPath: file.path)?.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) } ?? 0
-  }
-
   /// The backend's instances, read from the state the memory backend persists through
   /// hiclaw-host (one key per instance, `memory/default/instances/<id>`, "" once deleted), in
   /// the host's driver state files: a JSON snapshot plus an append-only journal of puts.

@@ -51,11 +51,26 @@ public final class Controller: Sendable {
     while !Task.isCancelled {
       do throws(StoreError) {
         let list = try await store.list(kind: kind)
-        for item in list.items { await queue.add(item.key) }
+        var seen: [ObjectKey: ReconcileInputs] = [:]
+        for item in list.items {
+          seen[item.key] = ReconcileInputs(item)
+          await queue.add(item.key)
+        }
         metrics.depth(await queue.depth)
         let watch = try await store.watch(kind: kind, fromRevision: list.resourceVersion)
         for try await event in watch {
-          await queue.add(event.object.key)
+          let key = event.object.key
+          if event.type == .deleted {
+            seen[key] = nil
+          } else {
+            // A change of the status alone (most often the reconciler's own write) is not a
+            // reason to reconcile again (controller-runtime's generation-changed predicate,
+            // extended to the metadata reconcilers act on).
+            let inputs = ReconcileInputs(event.object)
+            if event.type == .modified, seen[key] == inputs { continue }
+            seen[key] = inputs
+          }
+          await queue.add(key)
           metrics.depth(await queue.depth)
         }
         if Task.isCancelled { return }
@@ -102,6 +117,26 @@ public final class Controller: Sendable {
         metadata: ["key": "\(key)", "failures": "\(failures + 1)", "error": "\(error)"])
       await queue.addRateLimited(key)
     }
+  }
+}
+
+/// What a reconcile reads of an object besides its status: an event that changes none of it
+/// (a status write) does not queue the object.
+struct ReconcileInputs: Hashable {
+  var uid: UUID
+  var generation: Int64
+  var deleting: Bool
+  var finalizers: [String]
+  var labels: [String: String]
+  var annotations: [String: String]
+
+  init(_ object: StoredObject) {
+    uid = object.uid
+    generation = object.generation
+    deleting = object.isBeingDeleted
+    finalizers = object.finalizers
+    labels = object.labels
+    annotations = object.annotations
   }
 }
 
