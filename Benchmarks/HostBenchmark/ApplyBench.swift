@@ -145,17 +145,8 @@ enum ApplyBench {
       await host.stop()
       throw error
     }
-    var rows: [[String]] = []
-    var total: [Double] = Array(repeating: 0, count: repetitions)
-    for name in order {
-      var record = Record(section: "apply", name: "POST step in process: \(name)", unit: "ns")
-      record.set(steps[name]!)
-      record.samplesPerRep = calls
-      report.add(record)
-      for (index, value) in steps[name]!.enumerated() { total[index] += value }
-      rows.append([name, formatTime(record.median), range(record, formatTime)])
-    }
-    rows.append(["sum of the steps", formatTime(median(total)), ""])
+    let rows = stepRows(section: "apply", prefix: "POST step in process: ", steps: steps, summed: order, calls: calls,
+      repetitions: repetitions, report: report)
     print("")
     print("Where a POST's time goes (each step timed alone, in process, 1 caller; medians of per-repetition medians):")
     report.table(["step", "median", "range"], rows)

@@ -260,29 +260,13 @@ enum GetBench {
     }
     try pool.close()
 
-    var rows: [[String]] = []
-    let order = ["store.verifyToken", "store.get", "StoredObject.resourceJSON() (response body)"]
-    var total: [Double] = Array(repeating: 0, count: repetitions)
-    for name in order {
-      var record = Record(section: "get", name: "GET step in process: \(name)", unit: "ns")
-      record.set(steps[name]!)
-      record.samplesPerRep = calls
-      report.add(record)
-      for (index, value) in steps[name]!.enumerated() { total[index] += value }
-      rows.append([name, formatTime(record.median), range(record, formatTime)])
-    }
-    rows.append(["sum of the steps", formatTime(median(total)), ""])
-    for name in [
-      "peer: resource() + JSONEncoder (the typed path, replaced)",
-      "SQLite C API point read, one thread (floor of store.get)", "GRDB point read, sync on one thread",
-      "GRDB point read, async DatabasePool.read",
-    ] {
-      var record = Record(section: "get", name: name, unit: "ns")
-      record.set(steps[name]!)
-      record.samplesPerRep = calls
-      report.add(record)
-      rows.append([name, formatTime(record.median), range(record, formatTime)])
-    }
+    let rows = stepRows(section: "get", prefix: "GET step in process: ", steps: steps,
+      summed: ["store.verifyToken", "store.get", "StoredObject.resourceJSON() (response body)"],
+      apart: [
+        "peer: resource() + JSONEncoder (the typed path, replaced)",
+        "SQLite C API point read, one thread (floor of store.get)", "GRDB point read, sync on one thread",
+        "GRDB point read, async DatabasePool.read",
+      ], calls: calls, repetitions: repetitions, report: report)
     print("")
     print("Where a GET's time goes (each step timed alone, in process, 1 caller; medians of per-repetition medians):")
     report.table(["step", "median", "range"], rows)

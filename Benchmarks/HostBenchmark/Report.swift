@@ -130,3 +130,28 @@ func range(_ record: Record, _ format: (Double?) -> String) -> String {
   guard let low = record.min, let high = record.max, record.values?.count ?? 0 > 1 else { return "" }
   return "\(format(low))–\(format(high))"
 }
+
+/// The rows of a "where the time goes" table, each step also recorded: the `summed` steps (named
+/// `prefix` + step), their sum, then the `apart` ones (peers and floors, not summed).
+/// `steps` holds one median per repetition for each name.
+func stepRows(
+  section: String, prefix: String, steps: [String: [Double]], summed: [String], apart: [String] = [], calls: Int,
+  repetitions: Int, report: Report
+) -> [[String]] {
+  var rows: [[String]] = []
+  var total: [Double] = Array(repeating: 0, count: repetitions)
+  func add(_ name: String, recordName: String) {
+    var record = Record(section: section, name: recordName, unit: "ns")
+    record.set(steps[name]!)
+    record.samplesPerRep = calls
+    report.add(record)
+    rows.append([name, formatTime(record.median), range(record, formatTime)])
+  }
+  for name in summed {
+    add(name, recordName: prefix + name)
+    for (index, value) in steps[name]!.enumerated() { total[index] += value }
+  }
+  rows.append(["sum of the steps", formatTime(median(total)), ""])
+  for name in apart { add(name, recordName: name) }
+  return rows
+}
