@@ -185,7 +185,11 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ],
       path: "Tests/APIServerTests", swiftSettings: strictSwift),
-    .testTarget(name: "StoreTests", dependencies: ["Store"], path: "Tests/StoreTests", swiftSettings: strictSwift),
+    .testTarget(
+      name: "StoreTests",
+      // GRDB: to build a store file at an earlier schema version (migration tests).
+      dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
+      path: "Tests/StoreTests", swiftSettings: strictSwift),
     .testTarget(name: "YAMLTests", dependencies: ["YAML"], path: "Tests/YAMLTests", swiftSettings: strictSwift),
     // Black-box tests of the `hiclaw` executable (driver verify/install/list/remove).
     .testTarget(name: "CLITests", path: "Tests/CLITests", swiftSettings: strictSwift),

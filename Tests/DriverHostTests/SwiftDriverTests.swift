@@ -207,6 +207,65 @@ struct SwiftDriverTests {
   }
 }
 
+/// The memory backend's persistence: one key per instance, and the whole-world key of earlier
+/// versions read once.
+@Suite("Memory backend state")
+struct MemoryBackendStateTests {
+  /// A state store that remembers the size of every put.
+  final class CountingState: DriverStateStore {
+    let inner = MemoryStateStore()
+    let puts = Mutex<[(key: String, bytes: Int)]>([])
+    func get(driver: String, key: String) -> String? { inner.get(driver: driver, key: key) }
+    func put(driver: String, key: String, value: String) throws {
+      puts.withLock { $0.append((key, value.utf8.count)) }
+      try inner.put(driver: driver, key: key, value: value)
+    }
+  }
+
+  @Test("a change writes only the changed instance, however many there are")
+  func perInstanceWrites() async throws {
+    let state = CountingState()
+    try await withTestHost(state: state) { t in
+      let driver = try await t.load(try t.swiftDriver("memory"), .inProcess)
+      let instance = try await driver.makeInstance(config: #"{"namespace":"many"}"#)
+      for index in 0..<100 { _ = try await instance.call("create", #"{"name":"w\#(index)","image":"img"}"#) }
+      state.puts.withLock { $0.removeAll() }
+      _ = try await instance.call("start", #"{"name":"w42"}"#)
+      let puts = state.puts.withLock { $0 }
+      #expect(puts.map(\.key) == ["memory/many/instances/mem-000043"], "\(puts)")
+      #expect(puts.allSatisfy { $0.bytes < 1024 }, "\(puts)")
+      _ = try await instance.call("delete", #"{"name":"w42"}"#)
+      #expect(state.get(driver: "memory", key: "memory/many/instances/mem-000043") == "")
+      await instance.destroy()
+      await driver.shutdown()
+    }
+  }
+
+  @Test("a world persisted whole by an earlier version is read once and rewritten per instance")
+  func legacyWorldMigrates() async throws {
+    let state = CountingState()
+    try state.put(driver: "memory", key: "memory/old", value: """
+      {"next_sequence":3,"instances":{"w1":{"name":"w1","id":"mem-000002","state":"running","labels":{"a":"b"},\
+      "image":"img","log":[{"unix":0,"text":"created mem-000002 from image img"}]}}}
+      """)
+    try await withTestHost(state: state) { t in
+      let driver = try await t.load(try t.swiftDriver("memory"), .inProcess)
+      let instance = try await driver.makeInstance(config: #"{"namespace":"old"}"#)
+      let list = try decode(V1.InstanceList.self, try await instance.call("list"))
+      #expect(list.items.map(\.name) == ["w1"])
+      #expect(list.items.first?.state == .running)
+      #expect(list.items.first?.labels == ["a": "b"])
+      #expect(state.get(driver: "memory", key: "memory/old") == "")
+      #expect(state.get(driver: "memory", key: "memory/old/next") == "3")
+      #expect(state.get(driver: "memory", key: "memory/old/instances/mem-000002")?.contains(#""name":"w1""#) == true)
+      let created = try decode(V1.InstanceStatus.self, try await instance.call("create", #"{"name":"w2","image":"img"}"#))
+      #expect(created.id == "mem-000003")
+      await instance.destroy()
+      await driver.shutdown()
+    }
+  }
+}
+
 final class RecordedStrings: Sendable {
   private let storage = Mutex<[String]>([])
   func append(_ value: String) { storage.withLock { $0.append(value) } }

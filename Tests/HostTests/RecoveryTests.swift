@@ -18,8 +18,8 @@ import Testing
     // killed while the apply waits for that answer, with 20 Workers stored and the reconcilers
     // bringing the first ones up (deterministic, however fast the CLI and the host are).
     let proxy = try PausingProxy(upstreamPort: host.url.port!, requestLimit: 20)
-    let apply = Task.detached {
-      runCommand(Products.cli, ["apply", "-f", file.path], environment: [
+    let apply = Task {
+      await runCommandOnThread(Products.cli, ["apply", "-f", file.path], environment: [
         "HICLAW_CONTROLLER_URL": "http://127.0.0.1:\(proxy.port)", "HICLAW_TOKEN": host.adminToken,
       ])
     }

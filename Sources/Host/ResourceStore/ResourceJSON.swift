@@ -47,11 +47,11 @@ extension StoredObject {
     }
     func map(_ values: [String: String]) {
       out.append(UInt8(ascii: "{"))
-      for (index, key) in values.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+      for (index, entry) in values.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
         if index > 0 { out.append(UInt8(ascii: ",")) }
-        CanonicalJSON.appendString(key, to: &out)
+        CanonicalJSON.appendString(entry.key, to: &out)
         out.append(UInt8(ascii: ":"))
-        CanonicalJSON.appendString(values[key]!, to: &out)
+        CanonicalJSON.appendString(entry.value, to: &out)
       }
       out.append(UInt8(ascii: "}"))
     }

@@ -85,8 +85,7 @@ extension Store {
           fix: "only remove finalizers from an object marked for deletion")
       }
       let specChanged = object.spec != current.spec
-      let labelsChanged = object.labels != current.labels
-      guard specChanged || labelsChanged || object.annotations != current.annotations
+      guard specChanged || object.labels != current.labels || object.annotations != current.annotations
         || object.finalizers != current.finalizers
       else { return current }
       var updated = current
@@ -98,7 +97,7 @@ extension Store {
       if updated.isBeingDeleted && updated.finalizers.isEmpty {
         return try Self.remove(context, id: id, updated)
       }
-      try Self.modify(context, id: id, &updated, labelsChanged: labelsChanged)
+      try Self.modify(context, id: id, &updated)
       return updated
     }
   }
@@ -120,7 +119,7 @@ extension Store {
       guard object.status != current.status else { return current }
       var updated = current
       updated.status = object.status
-      try Self.modify(context, id: id, &updated, labelsChanged: false)
+      try Self.modify(context, id: id, &updated)
       return updated
     }
   }
@@ -142,7 +141,7 @@ extension Store {
       if current.isBeingDeleted { return .remains(current) }
       var marked = current
       marked.deletionTimestamp = context.now
-      try Self.modify(context, id: id, &marked, labelsChanged: false)
+      try Self.modify(context, id: id, &marked)
       return .remains(marked)
     }
   }
@@ -162,7 +161,7 @@ extension Store {
       }
       var updated = current
       updated.finalizers.append(finalizer)
-      try Self.modify(context, id: id, &updated, labelsChanged: false)
+      try Self.modify(context, id: id, &updated)
       return updated
     }
   }
@@ -181,7 +180,7 @@ extension Store {
       if updated.isBeingDeleted && updated.finalizers.isEmpty {
         return .deleted(try Self.remove(context, id: id, updated))
       }
-      try Self.modify(context, id: id, &updated, labelsChanged: false)
+      try Self.modify(context, id: id, &updated)
       return .remains(updated)
     }
   }
@@ -248,12 +247,10 @@ extension Store {
   // MARK: Helpers (run on the writer queue)
 
   /// Gives `object` the next revision, writes it and logs `MODIFIED`.
-  private static func modify(_ context: WriteContext, id: Int64, _ object: inout StoredObject, labelsChanged: Bool)
-    throws
-  {
+  private static func modify(_ context: WriteContext, id: Int64, _ object: inout StoredObject) throws {
     object.resourceVersion = context.nextRevision()
     let metadata = EncodedMetadata(object)
-    try ObjectSQL.update(context.db, id: id, object, metadata, labelsChanged: labelsChanged)
+    try ObjectSQL.update(context.db, id: id, object, metadata)
     try ObjectSQL.appendLog(context.db, .modified, object, metadata)
     context.publish(WatchEvent(type: .modified, object: object))
   }

@@ -117,15 +117,11 @@ enum ObjectSQL {
     statement.bind(13, object.status.text)
     try statement.run()
     guard db.changesCount == 1 else { return nil }
-    let id = db.lastInsertedRowID
-    try insertLabels(db, id: id, object.labels)
-    return id
+    return db.lastInsertedRowID
   }
 
   /// Writes every mutable column of an existing row.
-  static func update(_ db: Database, id: Int64, _ object: StoredObject, _ metadata: EncodedMetadata,
-    labelsChanged: Bool) throws
-  {
+  static func update(_ db: Database, id: Int64, _ object: StoredObject, _ metadata: EncodedMetadata) throws {
     let statement = try RawStatement(db, """
       UPDATE objects SET resource_version = ?, generation = ?, deletion_timestamp = ?, labels = ?, annotations = ?,
         finalizers = ?, spec = ?, status = ?
@@ -141,16 +137,9 @@ enum ObjectSQL {
     statement.bind(8, object.status.text)
     statement.bind(9, id)
     try statement.run()
-    if labelsChanged {
-      let delete = try RawStatement(db, "DELETE FROM object_labels WHERE object_id = ?")
-      delete.bind(1, id)
-      try delete.run()
-      try insertLabels(db, id: id, object.labels)
-    }
   }
 
   static func delete(_ db: Database, id: Int64) throws {
-    // object_labels rows go with it (ON DELETE CASCADE).
     let statement = try RawStatement(db, "DELETE FROM objects WHERE id = ?")
     statement.bind(1, id)
     try statement.run()
@@ -179,16 +168,5 @@ enum ObjectSQL {
     statement.bind(13, object.spec.text)
     statement.bind(14, object.status.text)
     try statement.run()
-  }
-
-  private static func insertLabels(_ db: Database, id: Int64, _ labels: [String: String]) throws {
-    guard !labels.isEmpty else { return }
-    let statement = try RawStatement(db, "INSERT INTO object_labels (object_id, key, value) VALUES (?, ?, ?)")
-    for (key, value) in labels {
-      statement.bind(1, id)
-      statement.bind(2, key)
-      statement.bind(3, value)
-      try statement.run()
-    }
   }
 }

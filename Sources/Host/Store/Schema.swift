@@ -5,7 +5,6 @@ import GRDB
 /// ```
 /// store_meta     one row: the compaction horizon and the secrets-key check
 /// objects        current state, one row per (kind, namespace, name)
-/// object_labels  (object_id, key, value), the index label selectors run on
 /// object_log     append-only: one row per revision (ADDED / MODIFIED / DELETED + full snapshot)
 /// events         Kubernetes-style Events, de-duplicated on (object, type, reason, message)
 /// secrets        AES-GCM sealed values (nonce ‖ ciphertext ‖ tag), the name as associated data
@@ -107,6 +106,11 @@ enum Schema {
           created_at INTEGER NOT NULL
         );
         """)
+    }
+    // Label selectors run on the in-memory object cache (ObjectCache) since 2026-12; the label
+    // index v1 kept in step on every write was no longer read.
+    migrator.registerMigration("v2-drop-object-labels") { db in
+      try db.execute(sql: "DROP TABLE object_labels")
     }
     return migrator
   }

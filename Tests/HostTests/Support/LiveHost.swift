@@ -226,6 +226,19 @@ struct CommandResult {
 }
 
 /// Runs a program to completion, capturing its output.
+/// ``runCommand(_:_:environment:input:)`` on a thread of its own, for a command that waits on
+/// something the test itself must do meanwhile: blocking a cooperative thread for it could
+/// leave the test (and the rest of the suite, on 2 cores) without one.
+func runCommandOnThread(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async
+  -> CommandResult
+{
+  await withCheckedContinuation { continuation in
+    Thread.detachNewThread {
+      continuation.resume(returning: runCommand(executable, arguments, environment: environment))
+    }
+  }
+}
+
 func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil)
   -> CommandResult
 {

@@ -80,8 +80,10 @@ public final class FileStateStore: DriverStateStore {
       }
       state.entries[key] = value
       state.journalBytes += line.count
+      // The put is durable once appended; a compaction that fails (disk full) leaves the
+      // journal as it was, and the next put tries again.
       if state.journalBytes > max(minimumCompactionBytes, 2 * state.snapshotBytes) {
-        try compact(driver, &state)
+        try? compact(driver, &state)
       }
     }
   }
