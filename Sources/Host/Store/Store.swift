@@ -59,7 +59,7 @@ public struct StoreConfiguration: Sendable {
 ///    directory fails with ``StoreError/Code-swift.struct/locked`` instead of fighting over
 ///    the SQLite write lock.
 /// 2. **A transaction is the unit of an invariant.** Each public method is one atomic write:
-///    the object row, its label index and its log row change together or not at all.
+///    the object row and its log row change together or not at all.
 ///
 /// ## Concurrency
 /// A `DatabasePool` in WAL mode: reads run concurrently on reader connections and never wait
