@@ -172,15 +172,26 @@ struct SerialisationTests {
     try await withTestHost { t in
       let driver = try await t.load(try t.fixture("async_ok"), .inProcess)
       let instance = try await driver.makeInstance()
-      let (same, sameOutcomes) = await Self.twoSleeps(instance, "worker-a", "worker-a")
-      #expect(sameOutcomes.allSatisfy { $0 == RawOutcome(status: 0, json: #"{"slept_ms":400}"#) }, "\(sameOutcomes)")
-      #expect(same >= 800, "same resource: \(same) ms, expected the calls to run one after the other")
-      let (different, differentOutcomes) = await Self.twoSleeps(instance, "worker-a", "worker-b")
-      #expect(differentOutcomes.allSatisfy { $0.ok }, "\(differentOutcomes)")
-      // Relative bounds: the machine may be loaded, so absolute times are not trusted.
-      #expect(different < same * 0.85, "different resources: \(different) ms vs \(same) ms serialised, expected the calls to overlap")
-      let (unnamed, _) = await Self.twoSleeps(instance, nil, nil)
-      #expect(unnamed < same * 0.85, "no resource: \(unnamed) ms vs \(same) ms serialised, expected the calls to overlap")
+      // Relative bounds: the machine may be loaded, so absolute times are not trusted. Another
+      // process saturating both cores (the suite's live hosts reconcile in bursts) can delay one
+      // measurement by seconds, so the comparison is measured up to three times; a host that
+      // serialised different resources would lose every time (different ≈ same).
+      var attempts: [(same: Double, different: Double, unnamed: Double)] = []
+      for _ in 1...3 {
+        let (same, sameOutcomes) = await Self.twoSleeps(instance, "worker-a", "worker-a")
+        #expect(sameOutcomes.allSatisfy { $0 == RawOutcome(status: 0, json: #"{"slept_ms":400}"#) }, "\(sameOutcomes)")
+        #expect(same >= 800, "same resource: \(same) ms, expected the calls to run one after the other")
+        let (different, differentOutcomes) = await Self.twoSleeps(instance, "worker-a", "worker-b")
+        #expect(differentOutcomes.allSatisfy { $0.ok }, "\(differentOutcomes)")
+        let (unnamed, _) = await Self.twoSleeps(instance, nil, nil)
+        attempts.append((same, different, unnamed))
+        if different < same * 0.85, unnamed < same * 0.85 { break }
+      }
+      let last = attempts[attempts.count - 1]
+      #expect(last.different < last.same * 0.85,
+        "different resources did not overlap in \(attempts.count) attempts (ms, same/different/unnamed): \(attempts)")
+      #expect(last.unnamed < last.same * 0.85,
+        "calls without a resource did not overlap in \(attempts.count) attempts (ms, same/different/unnamed): \(attempts)")
       await instance.destroy()
       await driver.shutdown()
     }

@@ -72,7 +72,10 @@ import Testing
     try await withStore { store, _ in
       let before = store.writeStatistics
       // The blocker holds the writer until all 20 creates are queued behind it (however slowly
-      // a loaded machine schedules them; at most 20 s).
+      // a loaded machine schedules them; at most 20 s). It runs as a drain on GRDB's writer
+      // queue (as under concurrency), not inline: busy-waiting on a cooperative thread would
+      // take one of the two this machine has from every other test.
+      store.writer.lastBatchSize.store(2, ordering: .relaxed)
       let holding = Shared(false)
       let blocker = Task {
         try await store.write("holding the writer") { _ in

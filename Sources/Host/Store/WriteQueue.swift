@@ -99,7 +99,9 @@ final class WriteQueue: Sendable {
   private let committedWrites = Atomic<Int>(0)
   private let committedTransactions = Atomic<Int>(0)
   /// Size of the last batch run: more than one means writers are concurrent.
-  private let lastBatchSize = Atomic<Int>(0)
+  /// (Internal for tests: one that holds the writer sets it above 1 so that its write runs on
+  /// GRDB's writer queue, not inline on a cooperative thread it would then block.)
+  let lastBatchSize = Atomic<Int>(0)
   private let inlineWrites = Atomic<Int>(0)
   private let retainedRevisions: Int64?
 
