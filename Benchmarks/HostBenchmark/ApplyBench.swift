@@ -1,6 +1,7 @@
 // BM1: apply N Workers through the REST API with the real no-op backend (hc_memory, in process)
 // until every one is Running; the floor is what raw SQLite needs to commit the same number of
 // writes one by one, measured right before each repetition.
+import DriverHost
 import DriverProtocols
 import Foundation
 import Model
@@ -27,6 +28,14 @@ enum ApplyBench {
     var backendSeconds: Double
     var floorSeconds: Double { writesPerWorker * Double(workers) / rawCommitsPerSecond }
     var workers: Int
+    /// CPU time of the host (the process minus the client threads) from the first POST until
+    /// all are Running, and the same for the POSTs alone and for the backend calls alone.
+    var hostCPUSeconds: Double = 0
+    var createOnlyCPUSeconds: Double = 0
+    var backendCPUSeconds: Double = 0
+    /// Peer: the reconciles alone (the Workers stored first, then the controllers started).
+    var reconcileOnlySeconds: Double = 0
+    var reconcileOnlyCPUSeconds: Double = 0
   }
 
   static func run(root: URL, options: Options, registry: PrometheusCollectorRegistry, driver: MemoryDriver, report: Report)
@@ -39,18 +48,25 @@ enum ApplyBench {
     for index in 0..<options.repetitions {
       // The floor's commit rate, measured next to every repetition (about as many commits).
       let raw = try await StoreBench.rawCommitRate(root: root, count: max(1000, workers * 5))
-      let createOnly = try await createOnly(root: root, workers: workers, registry: registry)
-      let backendSeconds = try await backendOnly(driver: driver, workers: workers)
+      let createOnly = try await createOnly(root: root, workers: workers, registry: registry, driver: driver)
+      let (backendSeconds, backendCPU) = try await backendOnly(driver: driver, workers: workers)
       var repetition = try await once(
-        root: root, workers: workers, registry: registry, driver: driver, rawRate: raw, createOnly: createOnly, clients: 1)
+        root: root, workers: workers, registry: registry, driver: driver, rawRate: raw, createOnly: createOnly.seconds, clients: 1)
       repetition.parallelSeconds = try await once(
-        root: root, workers: workers, registry: registry, driver: driver, rawRate: raw, createOnly: createOnly,
+        root: root, workers: workers, registry: registry, driver: driver, rawRate: raw, createOnly: createOnly.seconds,
         clients: parallelClients
       ).wallSeconds
       repetition.backendSeconds = backendSeconds
+      repetition.backendCPUSeconds = backendCPU
+      repetition.createOnlyCPUSeconds = createOnly.hostCPUSeconds
+      repetition.reconcileOnlySeconds = createOnly.reconcileSeconds
+      repetition.reconcileOnlyCPUSeconds = createOnly.reconcileCPUSeconds
       repetitions.append(repetition)
-      note(String(format: "BM1 repetition %d/%d: %.3f s (create %.3f s; alone %.3f s; 8 clients %.3f s; backend %.3f s), %.2f writes/Worker, %.1f writes/tx, raw %.0f commits/s, floor %.3f s",
+      note(String(format: "BM1 repetition %d/%d: %.3f s (create %.3f s; alone %.3f s; 8 clients %.3f s; backend %.3f s), host CPU %.0f µs/Worker (POSTs alone %.0f, reconciles alone %.0f in %.3f s, backend alone %.0f), %.2f writes/Worker, %.1f writes/tx, raw %.0f commits/s, floor %.3f s",
         index + 1, options.repetitions, repetition.wallSeconds, repetition.createSeconds, repetition.createOnlySeconds, repetition.parallelSeconds, repetition.backendSeconds,
+        repetition.hostCPUSeconds / Double(workers) * 1e6, repetition.createOnlyCPUSeconds / Double(workers) * 1e6,
+        repetition.reconcileOnlyCPUSeconds / Double(workers) * 1e6, repetition.reconcileOnlySeconds,
+        repetition.backendCPUSeconds / Double(workers) * 1e6,
         repetition.writesPerWorker,
         repetition.writesPerTransaction, repetition.rawCommitsPerSecond, repetition.floorSeconds))
     }
@@ -84,19 +100,38 @@ enum ApplyBench {
     batch.set(repetitions.map(\.writesPerTransaction))
     var raw = Record(section: "apply", name: "raw SQLite commit rate (1 writer)", unit: "commits/s")
     raw.set(repetitions.map(\.rawCommitsPerSecond))
-    for record in [wall, creates, createOnly, parallel, backend, writes, batch, raw, floor, ratio] { report.add(record) }
+    func cpuRecord(_ name: String, _ seconds: (Repetition) -> Double) -> Record {
+      var record = Record(section: "apply", name: name, unit: "µs/worker")
+      record.set(repetitions.map { seconds($0) / Double(workers) * 1e6 })
+      return record
+    }
+    let hostCPU = cpuRecord("host CPU per Worker (process minus the client threads), 1 client", \.hostCPUSeconds)
+    let createOnlyCPU = cpuRecord("host CPU per Worker, the POSTs alone", \.createOnlyCPUSeconds)
+    let reconcileCPU = cpuRecord("host CPU per Worker, the reconciles alone", \.reconcileOnlyCPUSeconds)
+    let backendCPU = cpuRecord("CPU per Worker, the backend calls alone", \.backendCPUSeconds)
+    var reconcileOnly = Record(section: "apply", name: "peer: the reconciles alone (Workers stored first, then the controllers start)", unit: "s")
+    reconcileOnly.set(repetitions.map(\.reconcileOnlySeconds))
+    for record in [wall, creates, createOnly, parallel, backend, writes, batch, raw, floor, ratio, hostCPU, createOnlyCPU, reconcileCPU, backendCPU, reconcileOnly] {
+      report.add(record)
+    }
+    func micros(_ value: Double?) -> String { String(format: "%.0f µs", value ?? 0) }
     report.table(["measurement", "median", "range", "target", "result"], [
       [wall.name, formatSeconds(wall.median), range(wall, formatSeconds), wall.target!, verdict(wall.pass)],
       [creates.name, formatSeconds(creates.median), range(creates, formatSeconds), "", ""],
       [createOnly.name, formatSeconds(createOnly.median), range(createOnly, formatSeconds), "", ""],
       [parallel.name + " (÷ floor: " + formatRatio(parallel.ratio) + ")", formatSeconds(parallel.median),
         range(parallel, formatSeconds), "", ""],
+      [reconcileOnly.name, formatSeconds(reconcileOnly.median), range(reconcileOnly, formatSeconds), "", ""],
       [backend.name, formatSeconds(backend.median), range(backend, formatSeconds), "", ""],
       [writes.name, String(format: "%.2f", writes.median!), range(writes) { String(format: "%.2f", $0 ?? 0) }, "", ""],
       [batch.name, String(format: "%.1f", batch.median!), range(batch) { String(format: "%.1f", $0 ?? 0) }, "", ""],
       [raw.name, formatRate(raw.median), range(raw, formatRate), "", ""],
       [floor.name, formatSeconds(floor.median), range(floor, formatSeconds), "", ""],
       [ratio.name, formatRatio(ratio.median), range(ratio, formatRatio), ratio.target!, verdict(ratio.pass)],
+      [hostCPU.name, micros(hostCPU.median), range(hostCPU, micros), "", ""],
+      [createOnlyCPU.name, micros(createOnlyCPU.median), range(createOnlyCPU, micros), "", ""],
+      [reconcileCPU.name, micros(reconcileCPU.median), range(reconcileCPU, micros), "", ""],
+      [backendCPU.name, micros(backendCPU.median), range(backendCPU, micros), "", ""],
     ])
     try await postSteps(root: root, registry: registry, repetitions: options.repetitions, report: report)
   }
@@ -154,11 +189,12 @@ enum ApplyBench {
 
   /// What the apply asks of the no-op backend, alone: for each Worker the reconciler's
   /// `inspect` (absent), `create` and `start`, in order, through `DriverWorkerBackend`.
-  static func backendOnly(driver: MemoryDriver, workers: Int) async throws -> Double {
+  static func backendOnly(driver: MemoryDriver, workers: Int) async throws -> (seconds: Double, cpuSeconds: Double) {
     let instance = try await driver.driver.makeInstance(config: #"{"persist":false,"namespace":"bench-backend"}"#)
     let backend = DriverWorkerBackend(instance: instance)
     do {
       let start = nowNanoseconds()
+      let cpuStart = cpuSeconds()
       for index in 0..<workers {
         let name = "hiclaw-worker-\(InProcessHost.workerName(index))"
         guard try await backend.inspect(name) == nil else { throw BenchError("\(name) exists already") }
@@ -168,23 +204,49 @@ enum ApplyBench {
         _ = try await backend.start(name)
       }
       let seconds = secondsSince(start)
+      let cpu = cpuSeconds() - cpuStart
       await instance.destroy()
-      return seconds
+      return (seconds, cpu)
     } catch {
       await instance.destroy()
       throw error
     }
   }
 
-  /// The POSTs alone: a host with the store and the API only.
-  static func createOnly(root: URL, workers: Int, registry: PrometheusCollectorRegistry) async throws -> Double {
+  /// The POSTs alone: a host with the store and the API only. Then the reconciles alone: the
+  /// controllers start over the Workers those POSTs stored (all queued at once by their list).
+  static func createOnly(root: URL, workers: Int, registry: PrometheusCollectorRegistry, driver: MemoryDriver) async throws
+    -> (seconds: Double, hostCPUSeconds: Double, reconcileSeconds: Double, reconcileCPUSeconds: Double)
+  {
     let host = try await InProcessHost.start(root: root, registry: registry, backend: nil)
+    var instance: DriverInstance?
     do {
-      let seconds = try await InProcessHost.createWorkers(port: host.port, token: host.token, count: workers)
+      let cpuStart = cpuSeconds()
+      let result = try await InProcessHost.createWorkersMeasured(port: host.port, token: host.token, count: workers)
+      let cpu = cpuSeconds() - cpuStart - result.clientCPUSeconds
+
+      let made = try await driver.driver.makeInstance(config: #"{"persist":false,"namespace":"bench-reconcile"}"#)
+      instance = made
+      var logger = Logger(label: "hiclaw-bench-host")
+      logger.logLevel = benchLogLevel
+      let manager = ControllerManager(
+        store: host.store, backend: DriverWorkerBackend(instance: made), concurrency: 4, logger: logger)
+      let revision = host.store.currentRevision
+      async let runningAt = host.waitUntilRunning(count: workers, from: revision, timeout: .seconds(120))
+      let reconcileStart = nowNanoseconds()
+      let reconcileCPUStart = cpuSeconds()
+      let controllers = Task { await manager.run() }
+      let end = try await runningAt
+      let reconcileCPU = cpuSeconds() - reconcileCPUStart
+      if ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil { note("window reconcile \(reconcileStart) \(end)") }
+      controllers.cancel()
+      await controllers.value
       await host.stop()
-      return seconds
+      await made.destroy()
+      return (result.seconds, cpu, Double(end - reconcileStart) / 1e9, reconcileCPU)
     } catch {
       await host.stop()
+      await instance?.destroy()
       throw error
     }
   }
@@ -202,8 +264,11 @@ enum ApplyBench {
       let revision = host.store.currentRevision
       async let runningAt = host.waitUntilRunning(count: workers, from: revision, timeout: .seconds(120))
       let start = nowNanoseconds()
-      let createSeconds = try await InProcessHost.createWorkers(port: host.port, token: host.token, count: workers, clients: clients)
+      let cpuStart = cpuSeconds()
+      let created = try await InProcessHost.createWorkersMeasured(port: host.port, token: host.token, count: workers, clients: clients)
       let end = try await runningAt
+      let hostCPU = cpuSeconds() - cpuStart - created.clientCPUSeconds
+      if ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil { note("window \(clients) \(start) \(end)") }
       let settled = await host.waitForQuiet()
       // Check the result the slow way, outside the clock.
       let list = try await host.store.list(kind: workerKind)
@@ -215,10 +280,11 @@ enum ApplyBench {
       let writes = settled.writes - before.writes
       let transactions = settled.transactions - before.transactions
       return Repetition(
-        wallSeconds: Double(end - start) / 1e9, createSeconds: createSeconds,
+        wallSeconds: Double(end - start) / 1e9, createSeconds: created.seconds,
         writesPerWorker: Double(writes) / Double(workers),
         writesPerTransaction: Double(writes) / Double(max(1, transactions)),
-        rawCommitsPerSecond: rawRate, createOnlySeconds: createOnly, parallelSeconds: 0, backendSeconds: 0, workers: workers)
+        rawCommitsPerSecond: rawRate, createOnlySeconds: createOnly, parallelSeconds: 0, backendSeconds: 0, workers: workers,
+        hostCPUSeconds: hostCPU)
     } catch {
       await host.stop()
       throw error

@@ -125,25 +125,38 @@ final class InProcessHost: Sendable {
   /// with several, each client its own connection and its share of the names. Returns the
   /// seconds until the last POST was answered.
   static func createWorkers(port: Int, token: String, count: Int, clients: Int = 1) async throws -> Double {
+    try await createWorkersMeasured(port: port, token: token, count: count, clients: clients).seconds
+  }
+
+  /// ``createWorkers(port:token:count:clients:)``, also returning the CPU time its client
+  /// threads used (to tell the host's share of the process CPU from the instrument's).
+  static func createWorkersMeasured(port: Int, token: String, count: Int, clients: Int = 1) async throws
+    -> (seconds: Double, clientCPUSeconds: Double)
+  {
     let requests = UncheckedBox((0..<count).map {
       HTTPConnection.request("POST", "/api/v1/workers", token: token, body: workerBody(workerName($0)))
     })
     return try await onThread("apply-clients") {
       let start = nowNanoseconds()
-      let errors = runThreads(clients) { client -> String? in
+      let results = runThreads(clients) { client -> Result<Double, BenchError> in
+        let cpuStart = cpuSeconds(thread: true)
         do {
           let connection = try HTTPConnection(port: port)
           for index in stride(from: client, to: count, by: clients) {
             let response = try connection.roundTrip(requests.value[index])
-            guard response.status == 201 else { return "POST worker \(index): HTTP \(response.status) \(response.bodyString)" }
+            guard response.status == 201 else {
+              return .failure(BenchError("POST worker \(index): HTTP \(response.status) \(response.bodyString)"))
+            }
           }
-          return nil
+          return .success(cpuSeconds(thread: true) - cpuStart)
         } catch {
-          return "\(error)"
+          return .failure(error as? BenchError ?? BenchError("\(error)"))
         }
       }
-      if let error = errors.compactMap({ $0 }).first { throw BenchError(error) }
-      return secondsSince(start)
+      let seconds = secondsSince(start)
+      var clientCPU = 0.0
+      for result in results { clientCPU += try result.get() }
+      return (seconds, clientCPU)
     }
   }
 

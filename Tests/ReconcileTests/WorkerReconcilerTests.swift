@@ -5,6 +5,7 @@ import Model
 import Reconcile
 import ResourceStore
 import Store
+import Synchronization
 import Testing
 
 @Suite struct WorkerReconcilerTests {
@@ -116,6 +117,42 @@ import Testing
     }
   }
 
+  /// A Worker never reconciled (empty status) is created without an `inspect` first; once it
+  /// has a status, reconciles inspect and create nothing.
+  @Test func aNewWorkerIsCreatedWithoutInspectingFirst() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("hana"))
+      let counting = CountingBackend(wrapped: f.backend)
+      let reconciler = WorkerReconciler(store: f.store, backend: counting, logger: f.logger)
+      _ = try await reconciler.reconcile(ObjectKey(.worker, "hana"))
+      #expect(counting.calls == ["createIfAbsent", "start"])
+      _ = try await reconciler.reconcile(ObjectKey(.worker, "hana"))
+      #expect(counting.calls == ["createIfAbsent", "start", "inspect"])
+      #expect(try await f.store.find(Worker.self, "hana")?.status.phase == .running)
+    }
+  }
+
+  /// The create-first path still checks what it finds: an instance left by a crash with an
+  /// older spec is replaced, one owned by another object is refused and left alone.
+  @Test func aCreateFirstThatFindsAnInstanceChecksItLikeAnyOther() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("ivan"))
+      _ = try await f.backend.create(WorkerBackendV1.CreateRequest(
+        name: "hiclaw-worker-ivan", image: "old", labels: ["hiclaw.io/spec-hash": "stale", "hiclaw.io/owner": "worker/ivan"]))
+      try await f.converge(f.workers, "ivan")
+      let ivan = try #require(try await f.instances()["hiclaw-worker-ivan"])
+      #expect(ivan.labels["hiclaw.io/spec-hash"] == WorkerReconcilerTestsSupport.hash(of: worker("ivan")))
+      #expect(ivan.image != "old")
+
+      try await f.create(worker("jo"))
+      let foreign = try await f.backend.create(WorkerBackendV1.CreateRequest(
+        name: "hiclaw-worker-jo", image: "theirs", labels: ["hiclaw.io/owner": "team/other"]))
+      await #expect(throws: TerminalError.self) { _ = try await f.workers.reconcile(ObjectKey(.worker, "jo")) }
+      #expect(try await f.instances()["hiclaw-worker-jo"]?.id == foreign.id)
+      #expect(try await f.store.find(Worker.self, "jo")?.status.condition("Reconciled")?.reason == "RuntimeNameInUse")
+    }
+  }
+
   @Test func anInvalidBackendRequestIsTerminalAndReportedInStatus() async throws {
     try await Fixture.with { f in
       try await f.create(worker("gina"))
@@ -148,3 +185,39 @@ struct RejectingBackend: WorkerBackend {
   func inspect(_ name: String) async throws -> WorkerBackendV1.InstanceStatus? { nil }
 }
 
+
+/// Records which backend operations a reconcile asked for, and forwards them.
+final class CountingBackend: WorkerBackend, Sendable {
+  let wrapped: any WorkerBackend
+  private let recorded = Mutex<[String]>([])
+  var calls: [String] { recorded.withLock { $0 } }
+
+  init(wrapped: any WorkerBackend) { self.wrapped = wrapped }
+
+  private func note(_ call: String) { recorded.withLock { $0.append(call) } }
+
+  func create(_ request: WorkerBackendV1.CreateRequest) async throws -> WorkerBackendV1.InstanceStatus {
+    note("create")
+    return try await wrapped.create(request)
+  }
+  func createIfAbsent(_ request: WorkerBackendV1.CreateRequest) async throws -> WorkerBackendV1.InstanceStatus? {
+    note("createIfAbsent")
+    return try await wrapped.createIfAbsent(request)
+  }
+  func start(_ name: String) async throws -> WorkerBackendV1.InstanceStatus {
+    note("start")
+    return try await wrapped.start(name)
+  }
+  func stop(_ name: String) async throws -> WorkerBackendV1.InstanceStatus {
+    note("stop")
+    return try await wrapped.stop(name)
+  }
+  func delete(_ name: String) async throws {
+    note("delete")
+    try await wrapped.delete(name)
+  }
+  func inspect(_ name: String) async throws -> WorkerBackendV1.InstanceStatus? {
+    note("inspect")
+    return try await wrapped.inspect(name)
+  }
+}

@@ -188,3 +188,23 @@ import Testing
     }
   }
 }
+
+@Suite struct TokenEncodingTests {
+  /// The hand-written encoders give exactly what Foundation would (base64url per RFC 4648 §5
+  /// without padding; lower-case hex), for every length and tail case.
+  @Test func base64URLAndHexMatchFoundation() {
+    var generator = SystemRandomNumberGenerator()
+    for length in 0...40 {
+      for _ in 0..<20 {
+        let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let expected = Data(bytes).base64EncodedString()
+          .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+          .replacingOccurrences(of: "=", with: "")
+        #expect(Store.base64URL(bytes) == expected, "\(bytes)")
+        #expect(Store.hex(bytes) == bytes.map { String(format: "%02x", $0) }.joined(), "\(bytes)")
+      }
+    }
+    #expect(Store.base64URL([0xfb, 0xff]) == "-_8")
+    #expect(Store.hex([0x00, 0xab, 0xff]) == "00abff")
+  }
+}

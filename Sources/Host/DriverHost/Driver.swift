@@ -123,7 +123,7 @@ public final class DriverInstance: Sendable {
       driver.transport.call(
         handle, method: method, request: request, timeout: timeout ?? driver.defaultTimeout,
         completion: { continuation.resume(returning: $0) },
-        finished: { if let resource { Task { await serializer.release(resource) } } })
+        finished: { if let resource { serializer.release(resource) } })
     }
   }
 

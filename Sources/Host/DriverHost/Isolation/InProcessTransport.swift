@@ -86,33 +86,34 @@ final class InProcessTransport: DriverTransport {
       finished()
       return
     }
+    let pointerBits = UInt(bitPattern: pointer)
+    let requestID = native.info.supportsAsync ? AsyncCompletions.newRequestID() : 0
+    // The deadline is armed before the call starts, so that the call's end can withdraw it.
+    let deadline = timeout.map { timeout in
+      after(timeout) { [native] in
+        if native.info.supportsAsync {
+          if once.complete(deadlineOutcome(method, timeout, "the request was cancelled")) {
+            native.cancel(UnsafeMutableRawPointer(bitPattern: pointerBits)!, requestID: requestID)
+          }
+        } else {
+          once.complete(deadlineOutcome(method, timeout, "the in-process driver still holds a host thread"))
+        }
+      }
+    }
     let finish: @Sendable (RawOutcome) -> Void = { [self] outcome in
+      if let deadline { Deadlines.shared.cancel(deadline) }
       once.complete(outcome)
       end(handle)
       finished()
     }
-    let pointerBits = UInt(bitPattern: pointer)
     if native.info.supportsAsync {
-      let requestID = AsyncCompletions.newRequestID()
       let status = native.callAsync(pointer, method: method, request: request, requestID: requestID, completion: finish)
       if status != HC_OK {
         finish(RawOutcome(status: status, json: errorJSON((DriverStatus(rawValue: status)?.name ?? "INTERNAL"), "call_async refused \(method)", retryable: false)))
       }
-      if let timeout {
-        after(timeout) { [native] in
-          if once.complete(deadlineOutcome(method, timeout, "the request was cancelled")) {
-            native.cancel(UnsafeMutableRawPointer(bitPattern: pointerBits)!, requestID: requestID)
-          }
-        }
-      }
     } else {
       pool.submit { [native] in
         finish(native.call(UnsafeMutableRawPointer(bitPattern: pointerBits)!, method: method, request: request))
-      }
-      if let timeout {
-        after(timeout) {
-          once.complete(deadlineOutcome(method, timeout, "the in-process driver still holds a host thread"))
-        }
       }
     }
   }

@@ -135,13 +135,17 @@ final class RunnerTransport: DriverTransport {
     _ handle: UInt64, method: String, request: String, timeout: Duration?,
     completion: @escaping @Sendable (RawOutcome) -> Void, finished: @escaping @Sendable () -> Void
   ) {
+    // The deadline is withdrawn when the call ends (if the call ends before the ticket is
+    // stored, the deadline fires later into an already completed `once`: a no-op).
+    let deadline = Mutex<Deadlines.Ticket?>(nil)
     let once = CompletionOnce<RawOutcome> { outcome in
+      if let ticket = deadline.withLock({ $0 }) { Deadlines.shared.cancel(ticket) }
       completion(outcome)
       finished()
     }
     let sentOn = Mutex<RunnerConnection?>(nil)
     if let timeout {
-      after(timeout) { [self] in
+      let ticket = after(timeout) { [self] in
         guard let deliver = once.claim() else { return }
         let connection = sentOn.withLock { $0 }
         if let connection {
@@ -155,6 +159,7 @@ final class RunnerTransport: DriverTransport {
         let consequence = connection.map { "the runner (pid \($0.pid)) was killed and restarts" } ?? "the runner was not ready"
         deliver(deadlineOutcome(method, timeout, consequence))
       }
+      deadline.withLock { $0 = ticket }
     }
     withConnection { [self] connection in
       guard let connection else {

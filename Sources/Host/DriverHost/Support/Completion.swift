@@ -32,32 +32,55 @@ final class CompletionOnce<Value: Sendable>: Sendable {
   var isCompleted: Bool { body.withLock { $0 == nil } }
 }
 
-/// Runs `action` after `delay` on a Dispatch timer.
-func after(_ delay: Duration, _ action: @escaping @Sendable () -> Void) {
-  let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-  DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds)), execute: action)
+/// Runs `action` after `delay` (see ``Deadlines``); the ticket withdraws it.
+@discardableResult
+func after(_ delay: Duration, _ action: @escaping @Sendable () -> Void) -> Deadlines.Ticket {
+  Deadlines.shared.schedule(after: delay, action)
 }
 
 /// FIFO mutual exclusion per key: at most one holder per key at a time (the ABI promises drivers
 /// at most one in-flight call per resource).
-actor KeyedSerializer {
-  private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+///
+/// A lock, not an actor: acquiring a free key does not suspend, and releasing is synchronous, so
+/// a driver's completion callback (any thread) hands the key on without starting a task.
+/// Waiting is not cancellable (a waiter waits for the calls ahead of it, each bounded by its
+/// deadline).
+final class KeyedSerializer: Sendable {
+  /// Held keys, with the continuations waiting for each, in order.
+  private let held = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
 
   func acquire(_ key: String) async {
-    if waiting[key] == nil {
-      waiting[key] = []
-      return
+    if held.withLock({ held -> Bool in
+      guard held[key] == nil else { return false }
+      held[key] = []
+      return true
+    }) { return }
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      let acquired = held.withLock { held -> Bool in
+        if held[key] == nil {
+          held[key] = []
+          return true
+        }
+        held[key]!.append(continuation)
+        return false
+      }
+      if acquired { continuation.resume() }
     }
-    await withCheckedContinuation { waiting[key]!.append($0) }
   }
 
+  /// Callers waiting for `key` (tests).
+  func waiterCount(_ key: String) -> Int { held.withLock { $0[key]?.count ?? 0 } }
+
   func release(_ key: String) {
-    guard var queue = waiting[key], !queue.isEmpty else {
-      waiting[key] = nil
-      return
+    let next = held.withLock { held -> CheckedContinuation<Void, Never>? in
+      guard var waiters = held[key], !waiters.isEmpty else {
+        held[key] = nil
+        return nil
+      }
+      let first = waiters.removeFirst()
+      held[key] = waiters
+      return first
     }
-    let next = queue.removeFirst()
-    waiting[key] = queue
-    next.resume()
+    next?.resume()
   }
 }

@@ -16,6 +16,16 @@ public protocol WorkerBackend: Sendable {
   func delete(_ name: String) async throws
   /// The instance, or nil if there is none.
   func inspect(_ name: String) async throws -> WorkerBackendV1.InstanceStatus?
+  /// Creates the instance if there is none; nil (and nothing changed) if one of that name exists.
+  /// For objects that have most likely no instance yet: one call instead of `inspect` + `create`.
+  func createIfAbsent(_ request: WorkerBackendV1.CreateRequest) async throws -> WorkerBackendV1.InstanceStatus?
+}
+
+extension WorkerBackend {
+  public func createIfAbsent(_ request: WorkerBackendV1.CreateRequest) async throws -> WorkerBackendV1.InstanceStatus? {
+    if try await inspect(request.name) != nil { return nil }
+    return try await create(request)
+  }
 }
 
 /// A ``WorkerBackend`` over a loaded worker-backend driver instance.
@@ -38,6 +48,14 @@ public struct DriverWorkerBackend: WorkerBackend {
     } catch let error as DriverCallError where error.status == .alreadyExists {
       guard let existing = try await inspect(request.name) else { throw error }
       return existing
+    }
+  }
+
+  public func createIfAbsent(_ request: WorkerBackendV1.CreateRequest) async throws -> WorkerBackendV1.InstanceStatus? {
+    do {
+      return try await call("create", request, name: request.name)
+    } catch let error as DriverCallError where error.status == .alreadyExists {
+      return nil
     }
   }
 

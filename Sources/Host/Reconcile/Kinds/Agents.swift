@@ -60,6 +60,9 @@ struct AgentPlan: Sendable {
   /// instance and survives a host crash at any point.
   var specHash: String
   var containerManaged: Bool
+  /// The object has never been reconciled (its status is empty), so its instance most likely
+  /// does not exist: create it straight away instead of inspecting first.
+  var createFirst = false
 }
 
 /// What the container is now.
@@ -96,10 +99,20 @@ struct AgentMachinery: Sendable {
       }
       return AgentObservation(containerState: nil, phase: .stopped, recreated: false)
     }
-    var current = try await backend.inspect(plan.instanceName)
-    if let existing = current { try checkOwner(existing, plan.subject) }
+    var current: WorkerBackendV1.InstanceStatus?
     var recreated = false
-    if let existing = current, existing.labels[InstanceLabel.specHash] != plan.specHash {
+    // A first reconcile creates without looking; `createIfAbsent` changes nothing if an instance
+    // exists (say, created before a crash that lost the status write), and the checks below
+    // then run on it as on any other.
+    if plan.createFirst, let created = try await backend.createIfAbsent(createRequest(plan)) {
+      current = created
+      recreated = true
+      await event(owner, .normal, "Created", "created instance \(plan.instanceName) (\(created.id)) from \(plan.image)")
+    } else {
+      current = try await backend.inspect(plan.instanceName)
+    }
+    if !recreated, let existing = current { try checkOwner(existing, plan.subject) }
+    if !recreated, let existing = current, existing.labels[InstanceLabel.specHash] != plan.specHash {
       try await backend.delete(plan.instanceName)
       await event(owner, .normal, "Recreating", "the spec of \(plan.subject.runtimeName) changed: deleted instance \(existing.id)")
       current = nil

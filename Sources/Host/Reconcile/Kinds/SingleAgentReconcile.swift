@@ -36,7 +36,9 @@ struct SingleAgentReconcile<R: Resource> {
     var status = resource.status
     do {
       let provisioned = try await machinery.provisioners.provision(agent)
-      let observed = try await machinery.ensureContainer(try await plan(resource, provisioned), owner: key)
+      var agentPlan = try await plan(resource, provisioned)
+      agentPlan.createFirst = resource.status == R.Status()
+      let observed = try await machinery.ensureContainer(agentPlan, owner: key)
       record(observed, provisioned, &status)
       status.phase = observed.phase
       status.observedGeneration = generation
