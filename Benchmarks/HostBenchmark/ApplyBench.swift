@@ -134,6 +134,64 @@ enum ApplyBench {
       [backendCPU.name, micros(backendCPU.median), range(backendCPU, micros), "", ""],
     ])
     try await postSteps(root: root, registry: registry, repetitions: options.repetitions, report: report)
+    try await postPaths(root: root, registry: registry, repetitions: options.repetitions, report: report)
+  }
+
+  /// Where a POST's time goes over HTTP: requests that stop at successive points of the create
+  /// path, 1 client, against a host with the store and the API only (p50 of each).
+  static func postPaths(root: URL, registry: PrometheusCollectorRegistry, repetitions: Int, report: Report) async throws {
+    let host = try await InProcessHost.start(root: root, registry: registry, backend: nil)
+    let total = 2000
+    let token = host.token
+    let cases: [(name: String, status: Int, requests: (Int) -> [[UInt8]])] = [
+      ("GET /healthz (no token, no body)", 200, { _ in [HTTPConnection.request("GET", "/healthz", token: nil)] }),
+      ("GET /api/v1/workers/{name} (token, store read)", 200, { _ in
+        [HTTPConnection.request("GET", "/api/v1/workers/seed", token: token)] }),
+      ("POST, body not JSON (token, body read, 400)", 400, { _ in
+        [HTTPConnection.request("POST", "/api/v1/workers", token: token, body: "{")] }),
+      ("POST ?dryRun=All (+ decode, validate, exists check)", 201, { _ in
+        [HTTPConnection.request("POST", "/api/v1/workers?dryRun=All", token: token, body: InProcessHost.workerBody("dry"))] }),
+      ("POST (+ the store write): a create", 201, { repetition in
+        // The first 10 are sent twice (the measuring loop's warm-up): dry runs, so both answer 201.
+        (0..<total).map {
+          HTTPConnection.request("POST", "/api/v1/workers" + ($0 < 10 ? "?dryRun=All" : ""), token: token,
+            body: InProcessHost.workerBody("p\(repetition)-\($0)"))
+        } }),
+    ]
+    var p50s: [String: [Double]] = [:]
+    do {
+      let seed = HTTPConnection.request("POST", "/api/v1/workers", token: token, body: InProcessHost.workerBody("seed"))
+      _ = try await onThread { try HTTPConnection(port: host.port).roundTrip(seed) }
+      for repetition in 0..<repetitions {
+        for item in cases {
+          let requests = item.requests(repetition)
+          let status = item.status
+          let port = host.port
+          let windowStart = nowNanoseconds()
+          let sample = try await onThread("post-paths") {
+            try GetBench.measure(port: port, clients: 1, total: total, requests: requests, expectStatus: status)
+          }
+          if ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil {
+            note("window post \(item.name.prefix(12)) \(windowStart) \(nowNanoseconds())")
+          }
+          p50s[item.name, default: []].append(sample.p50)
+        }
+      }
+      await host.stop()
+    } catch {
+      await host.stop()
+      throw error
+    }
+    var rows: [[String]] = []
+    for item in cases {
+      var record = Record(section: "apply", name: "POST path over HTTP: " + item.name, unit: "ns")
+      record.set(p50s[item.name]!)
+      report.add(record)
+      rows.append([item.name, formatTime(record.median), range(record, formatTime)])
+    }
+    print("")
+    print("A POST over HTTP, cut short at successive points (1 client, p50 of \(total) requests, medians of repetitions):")
+    report.table(["request", "p50", "range"], rows)
   }
 
   /// Where a POST's time goes: the create handler's steps called in this process, one at a time

@@ -8,7 +8,8 @@
 ///
 /// - Keys are spelled out by each model's `CodingKeys` (snake_case on the wire), so never combine
 ///   these models with a `keyEncodingStrategy`/`keyDecodingStrategy`: use these functions.
-/// - Output has sorted keys and unescaped slashes, so equal values give equal bytes.
+/// - Output has sorted keys and unescaped slashes, so equal values give equal bytes. (The hot
+///   messages are written by hand, with keys in UTF-8 byte order; see WireFastPath.swift.)
 /// - An empty request body means `{}`.
 /// - Unknown fields are ignored on input (protocol minors only add optional fields).
 ///
@@ -17,6 +18,10 @@ public enum WireJSON {
   /// Encodes `value` as compact JSON with sorted keys.
   /// - Throws: `EncodingError` (only for non-finite numbers).
   public static func encode<T: Encodable>(_ value: T) throws -> Data {
+    if let fast = value as? any WireFastEncodable {
+      var writer = WireWriter()
+      if fast.writeWire(&writer) { return Data(writer.bytes) }
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return try encoder.encode(value)
@@ -26,6 +31,14 @@ public enum WireJSON {
   /// - Throws: `DecodingError`; ``describe(_:)`` turns it into a message naming the field.
   public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
     let input = data.isEmpty ? Data("{}".utf8) : data
+    // The hot messages (see WireFastPath.swift); anything they do not fully understand,
+    // malformed input included, takes the Codable path below.
+    if let fast = T.self as? any WireFastDecodable.Type,
+      let value = input.withUnsafeBytes({ bytes in WireValue.parse(bytes).flatMap { fast.init(wire: $0) } }),
+      let typed = value as? T
+    {
+      return typed
+    }
     // Foundation's decoder on Linux accepts some invalid JSON (trailing commas, unknown escapes);
     // every side of the ABI must refuse the same documents, so check strictly first.
     if let problem = JSONSyntax.firstProblem(in: input) {

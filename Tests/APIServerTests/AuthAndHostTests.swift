@@ -25,6 +25,11 @@ struct AuthTests {
       var headers = HTTPFields()
       headers[.authorization] = "Basic \(api.admin)"
       #expect(try await api.client.execute(uri: "/api/v1/workers", method: .get, headers: headers).status == .unauthorized)
+      // Blanks around the token are tolerated; anything else around it is not.
+      headers[.authorization] = "bearer  \t\(api.admin) \t"
+      #expect(try await api.client.execute(uri: "/api/v1/workers", method: .get, headers: headers).status == .ok)
+      headers[.authorization] = "Bearer \(api.admin)x"
+      #expect(try await api.client.execute(uri: "/api/v1/workers", method: .get, headers: headers).status == .unauthorized)
       // A revoked token stops working.
       let issued = try await api.store.createToken(role: "manager")
       #expect(try await api.get("/api/v1/workers", token: issued.token).code == 200)
