@@ -111,6 +111,24 @@ struct ResourceTests {
       #expect(same.code == 200)
       #expect(same.json.resourceVersion == created.json.resourceVersion)
       #expect(api.store.currentRevision == revision)
+      // What each PUT did, in the header `hiclaw apply` prints from.
+      let outcome = HTTPFields.Element.Name("Hiclaw-Outcome")!
+      #expect(created.headers[outcome] == "created")
+      #expect(same.headers[outcome] == "unchanged")
+      let relabelled = try await api.put("/api/v1/workers/alice", Doc.worker("alice", metadata: #","labels":{"a":"b"}"#))
+      #expect(relabelled.headers[outcome] == "configured")
+      #expect(relabelled.json["metadata"]?["generation"]?.int == 1, "labels are not spec")
+      let respecced = try await api.put("/api/v1/workers/alice", Doc.worker("alice", model: "m2", metadata: #","labels":{"a":"b"}"#))
+      #expect(respecced.headers[outcome] == "configured")
+      #expect(respecced.json["metadata"]?["generation"]?.int == 2)
+      let dryRevision = api.store.currentRevision
+      let dry = try await api.put("/api/v1/workers/alice?dryRun=All", Doc.worker("alice", model: "m2", metadata: #","labels":{"a":"b"}"#))
+      #expect(dry.headers[outcome] == "unchanged")
+      let dryChange = try await api.put("/api/v1/workers/alice?dryRun=All", Doc.worker("alice", model: "m3"))
+      #expect(dryChange.headers[outcome] == "configured")
+      let dryNew = try await api.put("/api/v1/workers/zed?dryRun=All", Doc.worker("zed"))
+      #expect(dryNew.headers[outcome] == "created")
+      #expect(api.store.currentRevision == dryRevision)
     }
   }
 

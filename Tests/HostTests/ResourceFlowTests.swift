@@ -56,6 +56,43 @@ import Testing
     }
   }
 
+  /// Objects of one dependency group go out several at a time; the output still lists every
+  /// object once, in dependency order and file order within a group, and a host-side refusal
+  /// of one object leaves the others applied.
+  @Test func aParallelApplyReportsInOrder() async throws {
+    try await withHost { host in
+      let file = host.dataDirectory.appendingPathComponent("many.yaml")
+      let names = (0..<40).map { String(format: "w-%02d", $0) }
+      let human = """
+        apiVersion: hiclaw.io/v1beta1
+        kind: Human
+        metadata:
+          name: ada
+        spec:
+          displayName: Ada
+          permissionLevel: 1
+          accessibleWorkers: [w-00]
+        """
+      // Workers before the Humans that name them, whatever the file order.
+      try ([human] + names.map { workerYAML($0) }).joined(separator: "\n---\n").write(to: file, atomically: true, encoding: .utf8)
+      let result = host.cli("apply", "-f", file.path, "--concurrency", "4")
+      #expect(result.status == 0, "\(result.output)")
+      #expect(result.stdout.split(separator: "\n").map(String.init) == names.map { "worker/\($0) created" } + ["human/ada created"],
+        "\(result.stdout)")
+
+      // w-17 changes, w-23 asks for a new runtime name (immutable: the host refuses it).
+      let renamed = workerYAML("w-23").replacingOccurrences(of: "spec:\n", with: "spec:\n  workerName: other\n")
+      try (names.map { $0 == "w-23" ? renamed : workerYAML($0, model: $0 == "w-17" ? "qwen3-max" : "qwen3") })
+        .joined(separator: "\n---\n").write(to: file, atomically: true, encoding: .utf8)
+      let again = host.cli("apply", "-f", file.path)
+      #expect(again.status == 1, "\(again.output)")
+      #expect(again.stderr.contains("worker/w-23") && again.stderr.contains("spec.workerName"), "\(again.stderr)")
+      #expect(again.stdout.split(separator: "\n").map(String.init)
+        == names.filter { $0 != "w-23" }.map { "worker/\($0) \($0 == "w-17" ? "configured" : "unchanged")" }, "\(again.stdout)")
+      #expect(host.cli("apply", "-f", file.path, "--concurrency", "0").status != 0)
+    }
+  }
+
   @Test func everyValidationErrorHasAPathAndNothingIsWritten() async throws {
     try await withHost { host in
       let file = host.dataDirectory.appendingPathComponent("bad.yaml")

@@ -98,7 +98,7 @@ extension APIServer {
           details.expectedResourceVersion = String(expected)
           throw APIError(.conflict, "\(key) does not exist (you sent resourceVersion \(expected))", details: details)
         }
-        if dryRun { return JSONResponse.make(status: .created, try Self.preview(created: desired)) }
+        if dryRun { return Self.outcome(.created, JSONResponse.make(status: .created, try Self.preview(created: desired))) }
         let created: StoredObject?
         do {
           created = try await store.create(desired)
@@ -108,7 +108,7 @@ extension APIServer {
           created = nil
         }
         guard let created else { continue }
-        return try JSONResponse.object(status: .created, created)
+        return Self.outcome(.created, try JSONResponse.object(status: .created, created))
       }
       try Self.checkImmutableFields(current: current, desired: body.resource)
       if let expected = body.expectedResourceVersion, expected != current.resourceVersion {
@@ -121,10 +121,15 @@ extension APIServer {
       updated.spec = desired.spec
       updated.labels = desired.labels
       updated.annotations = desired.annotations
+      let changed = updated.spec != current.spec || updated.labels != current.labels
+        || updated.annotations != current.annotations
       if dryRun {
         if updated.spec != current.spec { updated.generation += 1 }
-        return try JSONResponse.object(status: .ok, updated)
+        return Self.outcome(changed ? .configured : .unchanged, try JSONResponse.object(status: .ok, updated))
       }
+      // Nothing to write (a re-apply of unchanged files): answer from the read, as the store
+      // would after taking the writer for nothing.
+      if !changed { return Self.outcome(.unchanged, try JSONResponse.object(status: .ok, current)) }
       let stored: StoredObject?
       do {
         // The precondition is always the version just read, so finalizers and status read with
@@ -137,10 +142,24 @@ extension APIServer {
         stored = nil
       }
       guard let stored else { continue }
-      return try JSONResponse.object(status: .ok, stored)
+      return Self.outcome(changed ? .configured : .unchanged, try JSONResponse.object(status: .ok, stored))
     }
     throw APIError(.conflict, "\(key) kept changing while it was being replaced; retry",
       details: APIError.Details(kind: kind.rawValue, name: name))
+  }
+
+  /// What a PUT did, in the `Hiclaw-Outcome` response header (the words `hiclaw apply` prints),
+  /// so that a client learns it from the PUT alone instead of reading the object first.
+  enum ReplaceOutcome: String {
+    case created, configured, unchanged
+  }
+
+  static let outcomeHeader = HTTPFields.Element.Name("Hiclaw-Outcome")!
+
+  static func outcome(_ outcome: ReplaceOutcome, _ response: Response) -> Response {
+    var response = response
+    response.headers[outcomeHeader] = outcome.rawValue
+    return response
   }
 
   /// DELETE: removes the object, or (while finalizers remain) marks it with `deletionTimestamp`;

@@ -11,8 +11,9 @@ struct ApplyCommand: ParsableCommand {
       Every document of every file is checked first (YAML syntax, the schema, validation); if any
       is bad, each problem is printed as file:line:column: field.path: message and nothing is sent.
       Objects are then sent in dependency order, not file order: Humans that Teams name as admin or
-      human members, Teams, Workers, the other Humans, Managers. Each object is a PUT, which creates
-      it when absent. Output: <kind>/<name> created|configured|unchanged.
+      human members, Teams, Workers, the other Humans, Managers. Each object is one PUT, which creates
+      it when absent; objects of the same group are sent --concurrency at a time (a group waits for
+      the one before it). Output, in that order: <kind>/<name> created|configured|unchanged.
 
       --dry-run=client checks the files without contacting the host and prints the order it would
       apply them in (<kind>/<name> validated (dry run)); --dry-run=server has the host check and
@@ -37,6 +38,9 @@ struct ApplyCommand: ParsableCommand {
   @Flag(help: "Warn about unknown or repeated fields and drop them, instead of refusing the document.")
   var lenient = false
 
+  @Option(help: "How many objects of one dependency group are sent at a time (1: one after the other).")
+  var concurrency = 8
+
   @OptionGroup var connection: ConnectionOptions
 
   func validate() throws {
@@ -44,6 +48,7 @@ struct ApplyCommand: ParsableCommand {
     if prune && selector == nil { throw ValidationError("--prune needs -l key=value: it only deletes objects carrying that label") }
     if !prune && selector != nil { throw ValidationError("-l only selects what --prune deletes; add --prune or drop -l") }
     if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-f -) can be given only once") }
+    if concurrency < 1 || concurrency > 64 { throw ValidationError("--concurrency must be between 1 and 64, got \(concurrency)") }
   }
 
   func run() throws {
@@ -68,13 +73,22 @@ struct ApplyCommand: ParsableCommand {
 
     let client = APIClient(connection: try connection.resolve())
     var failures = 0
-    for manifest in ordered {
-      do {
-        emit("\(manifest.reference) \(try apply(manifest, client: client).rawValue)\(dryRun.suffix)")
-      } catch let failure as ServerFailure {
-        printError(failure.error.report(subject: manifest.reference) { manifest.location(of: $0) })
-        failures += 1
+    for group in ApplyOrder.groups(ordered) {
+      let results = ParallelApply.run(group, clients: min(concurrency, group.count), client: client) { manifest, client in
+        try apply(manifest, client: client)
+      } report: { manifest, result in
+        switch result {
+        case .success(let outcome):
+          emit("\(manifest.reference) \(outcome.rawValue)\(dryRun.suffix)")
+        case .failure(let failure as ServerFailure):
+          printError(failure.error.report(subject: manifest.reference) { manifest.location(of: $0) })
+        case .failure:
+          break
+        }
       }
+      failures += results.filter { if case .failure(let error) = $0 { error is ServerFailure } else { false } }.count
+      // A transport failure (the host went away) stops the apply, as before.
+      for case .failure(let error) in results where !(error is ServerFailure) { throw error }
     }
     if prune, let selector {
       if failures > 0 {
@@ -95,36 +109,14 @@ struct ApplyCommand: ParsableCommand {
     var error: ServerError
   }
 
-  /// GET (to know the version before), then PUT.
+  /// One PUT; the host says what it did in the `Hiclaw-Outcome` header (docs/api.md).
   private func apply(_ manifest: Manifest, client: APIClient) throws -> Outcome {
     let path = "/api/v1/\(manifest.kind.plural)/\(APIClient.encode(manifest.name))"
-    let current = try client.send("GET", path)
-    var previous: JSONValue?
-    switch current.status {
-    case 200: previous = try current.json()
-    case 404: previous = nil
-    default: throw ServerFailure(error: current.serverError ?? ServerError(status: current.status, body: current.body))
-    }
     let response = try client.send("PUT", path, query: dryRun.query, json: manifest.body.jsonData())
     if let error = response.serverError { throw ServerFailure(error: error) }
-    let stored = try response.json()
-    guard let previous, response.status != 201 else { return .created }
-    if dryRun == .server {
-      // A dry run writes nothing, so the version cannot tell: compare what a PUT replaces.
-      let same = ["spec", "metadata.labels", "metadata.annotations"].allSatisfy {
-        Self.normalized(previous[path: $0]) == Self.normalized(stored[path: $0])
-      }
-      return same ? .unchanged : .configured
-    }
-    // A PUT that changes nothing writes nothing and keeps the resourceVersion (docs/api.md).
-    let before = previous.text("metadata.resourceVersion")
-    return before != nil && before == stored.text("metadata.resourceVersion") ? .unchanged : .configured
-  }
-
-  /// Missing and empty maps mean the same (the host leaves empty labels out).
-  private static func normalized(_ value: JSONValue?) -> JSONValue {
-    if let value, value != .object(JSONObject()) { return value }
-    return .null
+    if let said = response.outcome.flatMap(Outcome.init(rawValue:)) { return said }
+    // A host without the header: the status tells created from the rest.
+    return response.status == 201 ? .created : .configured
   }
 
   /// Deletes the labelled objects of the applied kinds that the files do not contain; returns the
