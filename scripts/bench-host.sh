@@ -8,9 +8,9 @@
 #   1. swift build -c release, in the scratch path .build-bench (kept apart from .build so that a
 #      benchmark build never blocks or invalidates anyone else's), of the products the benchmark
 #      needs: hiclaw-bench-host, hc_memory (the in-memory backend driver, loaded in process by the
-#      apply/get/watch sections and by hiclaw-host --backend memory) and hiclaw-host (spawned by the
-#      rss section). One `swift build` per product: given several --product flags, SwiftPM builds
-#      only the last.
+#      apply/get/watch sections and by hiclaw-host --backend memory), hiclaw-host (spawned by the
+#      rss section) and hiclaw (the CLI whose apply BM1 times). One `swift build` per product:
+#      given several --product flags, SwiftPM builds only the last.
 #   2. The benchmark, which prints tables and JSON lines; both are also saved under
 #      .build-bench/bench-results/ (bench-host-<UTC time>.txt and .jsonl).
 #
@@ -32,12 +32,12 @@ echo "git:   $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --q
 
 if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
   echo "== build (release, scratch path $scratch)"
-  for product in hiclaw-bench-host hc_memory hiclaw-host; do
+  for product in hiclaw-bench-host hc_memory hiclaw-host hiclaw; do
     swift build -c release --scratch-path "$scratch" --product "$product"
   done
 fi
 bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
-for file in hiclaw-bench-host libhc_memory.so hiclaw-host; do
+for file in hiclaw-bench-host libhc_memory.so hiclaw-host hiclaw; do
   [[ -e "$bin/$file" ]] || { echo "bench-host.sh: $bin/$file is missing; run without BENCH_NO_BUILD" >&2; exit 1; }
 done
 
@@ -48,6 +48,7 @@ echo "== benchmark"
 "$bin/hiclaw-bench-host" \
   --memory-driver "$bin/libhc_memory.so" \
   --host-binary "$bin/hiclaw-host" \
+  --cli-binary "$bin/hiclaw" \
   --json-out "$results/bench-host-$stamp.jsonl" \
   "$@" 2>&1 | tee "$results/bench-host-$stamp.txt"
 echo "== saved $results/bench-host-$stamp.txt and $results/bench-host-$stamp.jsonl"

@@ -12,127 +12,144 @@ import Prometheus
 import Store
 
 enum ApplyBench {
-  static let parallelClients = 8
+  /// The CLI's default `--concurrency`: the in-process client sends the same way.
+  static let cliConcurrency = 8
 
   struct Repetition {
+    /// `hiclaw apply -f` (the real CLI process, defaults) until every Worker is Running.
     var wallSeconds: Double
-    var createSeconds: Double
+    /// Until the CLI exited.
+    var cliSeconds: Double
+    /// CPU of the CLI process, and of the host (this process) from the start of the CLI until
+    /// all are Running.
+    var cliCPUSeconds: Double
+    var hostCPUSeconds: Double
     var writesPerWorker: Double
     var writesPerTransaction: Double
     var rawCommitsPerSecond: Double
-    /// Peer: the same POSTs to a host with no controllers running.
-    var createOnlySeconds: Double
-    /// Peer: the whole apply with 8 concurrent clients.
-    var parallelSeconds: Double
-    /// Peer: the backend calls of the apply alone (inspect, create, start per Worker).
-    var backendSeconds: Double
     var floorSeconds: Double { writesPerWorker * Double(workers) / rawCommitsPerSecond }
     var workers: Int
-    /// CPU time of the host (the process minus the client threads) from the first POST until
-    /// all are Running, and the same for the POSTs alone and for the backend calls alone.
-    var hostCPUSeconds: Double = 0
+    /// Peers: the same PUTs from a client in this process, 8 at a time (the CLI's pattern without
+    /// its process) and one at a time.
+    var inProcessSeconds: Double = 0
+    var sequentialSeconds: Double = 0
+    /// Peer: the PUTs alone (8 clients), to a host with no controllers running.
+    var createOnlySeconds: Double = 0
     var createOnlyCPUSeconds: Double = 0
-    var backendCPUSeconds: Double = 0
     /// Peer: the reconciles alone (the Workers stored first, then the controllers started).
     var reconcileOnlySeconds: Double = 0
     var reconcileOnlyCPUSeconds: Double = 0
+    /// Peer: the backend calls of the apply alone (inspect, create, start per Worker).
+    var backendSeconds: Double = 0
+    var backendCPUSeconds: Double = 0
   }
 
   static func run(root: URL, options: Options, registry: PrometheusCollectorRegistry, driver: MemoryDriver, report: Report)
     async throws
   {
     let workers = options.workers
-    report.heading("BM1 apply \(workers) Workers through the REST API until all are Running (hc_memory in process, "
-      + "4 reconcilers), \(options.repetitions) repetitions (medians)")
+    guard FileManager.default.isExecutableFile(atPath: options.cliBinary) else {
+      throw BenchError("\(options.cliBinary) is not there: build the product hiclaw (scripts/bench-host.sh does) or pass --cli-binary")
+    }
+    let file = root.appendingPathComponent("apply-\(workers)-workers.yaml")
+    try (0..<workers).map { """
+      apiVersion: hiclaw.io/v1beta1
+      kind: Worker
+      metadata:
+        name: \(InProcessHost.workerName($0))
+      spec:
+        model: qwen3-coder
+      """ }.joined(separator: "\n---\n").write(to: file, atomically: true, encoding: .utf8)
+    report.heading("BM1 `hiclaw apply -f` of \(workers) Workers until all are Running (the CLI binary against the host in "
+      + "this process: store, API, 4 reconcilers, hc_memory), \(options.repetitions) repetitions (medians)")
     var repetitions: [Repetition] = []
     for index in 0..<options.repetitions {
       // The floor's commit rate, measured next to every repetition (about as many commits).
       let raw = try await StoreBench.rawCommitRate(root: root, count: max(1000, workers * 5))
+      var repetition = try await once(root: root, workers: workers, registry: registry, driver: driver, rawRate: raw,
+        client: .cli(options.cliBinary, file))
       let createOnly = try await createOnly(root: root, workers: workers, registry: registry, driver: driver)
-      let (backendSeconds, backendCPU) = try await backendOnly(driver: driver, workers: workers)
-      var repetition = try await once(
-        root: root, workers: workers, registry: registry, driver: driver, rawRate: raw, createOnly: createOnly.seconds, clients: 1)
-      repetition.parallelSeconds = try await once(
-        root: root, workers: workers, registry: registry, driver: driver, rawRate: raw, createOnly: createOnly.seconds,
-        clients: parallelClients
-      ).wallSeconds
-      repetition.backendSeconds = backendSeconds
-      repetition.backendCPUSeconds = backendCPU
+      repetition.createOnlySeconds = createOnly.seconds
       repetition.createOnlyCPUSeconds = createOnly.hostCPUSeconds
       repetition.reconcileOnlySeconds = createOnly.reconcileSeconds
       repetition.reconcileOnlyCPUSeconds = createOnly.reconcileCPUSeconds
+      (repetition.backendSeconds, repetition.backendCPUSeconds) = try await backendOnly(driver: driver, workers: workers)
+      repetition.inProcessSeconds = try await once(root: root, workers: workers, registry: registry, driver: driver,
+        rawRate: raw, client: .requests(cliConcurrency)).wallSeconds
+      repetition.sequentialSeconds = try await once(root: root, workers: workers, registry: registry, driver: driver,
+        rawRate: raw, client: .requests(1)).wallSeconds
       repetitions.append(repetition)
-      note(String(format: "BM1 repetition %d/%d: %.3f s (create %.3f s; alone %.3f s; 8 clients %.3f s; backend %.3f s), host CPU %.0f µs/Worker (POSTs alone %.0f, reconciles alone %.0f in %.3f s, backend alone %.0f), %.2f writes/Worker, %.1f writes/tx, raw %.0f commits/s, floor %.3f s",
-        index + 1, options.repetitions, repetition.wallSeconds, repetition.createSeconds, repetition.createOnlySeconds, repetition.parallelSeconds, repetition.backendSeconds,
-        repetition.hostCPUSeconds / Double(workers) * 1e6, repetition.createOnlyCPUSeconds / Double(workers) * 1e6,
-        repetition.reconcileOnlyCPUSeconds / Double(workers) * 1e6, repetition.reconcileOnlySeconds,
-        repetition.backendCPUSeconds / Double(workers) * 1e6,
-        repetition.writesPerWorker,
-        repetition.writesPerTransaction, repetition.rawCommitsPerSecond, repetition.floorSeconds))
+      let perWorker = { (seconds: Double) in seconds / Double(workers) * 1e6 }
+      note(String(format: "BM1 repetition %d/%d: %.3f s (CLI exited at %.3f s; in-process client ×8 %.3f s, ×1 %.3f s; PUTs alone %.3f s; reconciles alone %.3f s; backend alone %.3f s); CPU µs/Worker: host %.0f, CLI %.0f, PUTs alone %.0f, reconciles alone %.0f, backend alone %.0f; %.2f writes/Worker, %.1f writes/tx, raw %.0f commits/s, floor %.3f s",
+        index + 1, options.repetitions, repetition.wallSeconds, repetition.cliSeconds, repetition.inProcessSeconds,
+        repetition.sequentialSeconds, repetition.createOnlySeconds, repetition.reconcileOnlySeconds, repetition.backendSeconds,
+        perWorker(repetition.hostCPUSeconds), perWorker(repetition.cliCPUSeconds), perWorker(repetition.createOnlyCPUSeconds),
+        perWorker(repetition.reconcileOnlyCPUSeconds), perWorker(repetition.backendCPUSeconds),
+        repetition.writesPerWorker, repetition.writesPerTransaction, repetition.rawCommitsPerSecond, repetition.floorSeconds))
     }
 
-    var wall = Record(section: "apply", name: "\(workers) Workers created → all Running", unit: "s")
-    wall.set(repetitions.map(\.wallSeconds))
-    var floor = Record(section: "apply", name: "floor: writes × raw SQLite commit time", unit: "s")
-    floor.set(repetitions.map(\.floorSeconds))
+    func seconds(_ name: String, _ value: (Repetition) -> Double) -> Record {
+      var record = Record(section: "apply", name: name, unit: "s")
+      record.set(repetitions.map(value))
+      return record
+    }
+    func cpu(_ name: String, _ value: (Repetition) -> Double) -> Record {
+      var record = Record(section: "apply", name: name, unit: "µs/worker")
+      record.set(repetitions.map { value($0) / Double(workers) * 1e6 })
+      return record
+    }
+    var wall = seconds("\(workers) Workers: hiclaw apply → all Running", \.wallSeconds)
+    wall.target = "≤ 5 s" + (workers == 1000 ? "" : " (defined for 1,000 Workers)")
+    wall.pass = wall.median! <= 5
+    wall.measured = formatSeconds(wall.median)
+    let floor = seconds("floor: writes × raw SQLite commit time", \.floorSeconds)
     var ratio = Record(section: "apply", name: "wall time / floor", unit: "ratio")
     ratio.set(repetitions.map { $0.wallSeconds / $0.floorSeconds })
     ratio.ratio = ratio.median
     ratio.ratioTo = "floor (same repetition)"
     ratio.target = "≤ 2× floor"
     ratio.pass = ratio.median! <= 2
-    wall.target = "≤ 5 s" + (workers == 1000 ? "" : " (defined for 1,000 Workers)")
-    wall.pass = wall.median! <= 5
-    wall.measured = formatSeconds(wall.median)
-    var creates = Record(section: "apply", name: "of which: the \(workers) POSTs", unit: "s")
-    creates.set(repetitions.map(\.createSeconds))
-    var createOnly = Record(section: "apply", name: "peer: the same POSTs, no controllers running", unit: "s")
-    createOnly.set(repetitions.map(\.createOnlySeconds))
-    var parallel = Record(section: "apply", name: "peer: the whole apply with \(parallelClients) concurrent clients", unit: "s")
-    parallel.set(repetitions.map(\.parallelSeconds))
-    parallel.ratio = median(repetitions.map { $0.parallelSeconds / $0.floorSeconds })
-    parallel.ratioTo = "floor (same repetition)"
-    var backend = Record(section: "apply", name: "peer: the backend calls alone (inspect, create, start × \(workers))", unit: "s")
-    backend.set(repetitions.map(\.backendSeconds))
+    let cliExit = seconds("of which: until the CLI exited", \.cliSeconds)
+    var inProcess = seconds("peer: the same PUTs from a client in this process, \(cliConcurrency) at a time", \.inProcessSeconds)
+    inProcess.ratio = median(repetitions.map { $0.inProcessSeconds / $0.floorSeconds })
+    inProcess.ratioTo = "floor (same repetition)"
+    var sequential = seconds("peer: the same, one PUT at a time", \.sequentialSeconds)
+    sequential.ratio = median(repetitions.map { $0.sequentialSeconds / $0.floorSeconds })
+    sequential.ratioTo = "floor (same repetition)"
+    let createOnly = seconds("peer: the PUTs alone (\(cliConcurrency) clients), no controllers running", \.createOnlySeconds)
+    let reconcileOnly = seconds("peer: the reconciles alone (Workers stored first, then the controllers start)", \.reconcileOnlySeconds)
+    let backend = seconds("peer: the backend calls alone (inspect, create, start × \(workers))", \.backendSeconds)
     var writes = Record(section: "apply", name: "store writes per Worker", unit: "writes/worker")
     writes.set(repetitions.map(\.writesPerWorker))
     var batch = Record(section: "apply", name: "writes per transaction (group commit)", unit: "writes/tx")
     batch.set(repetitions.map(\.writesPerTransaction))
     var raw = Record(section: "apply", name: "raw SQLite commit rate (1 writer)", unit: "commits/s")
     raw.set(repetitions.map(\.rawCommitsPerSecond))
-    func cpuRecord(_ name: String, _ seconds: (Repetition) -> Double) -> Record {
-      var record = Record(section: "apply", name: name, unit: "µs/worker")
-      record.set(repetitions.map { seconds($0) / Double(workers) * 1e6 })
-      return record
-    }
-    let hostCPU = cpuRecord("host CPU per Worker (process minus the client threads), 1 client", \.hostCPUSeconds)
-    let createOnlyCPU = cpuRecord("host CPU per Worker, the POSTs alone", \.createOnlyCPUSeconds)
-    let reconcileCPU = cpuRecord("host CPU per Worker, the reconciles alone", \.reconcileOnlyCPUSeconds)
-    let backendCPU = cpuRecord("CPU per Worker, the backend calls alone", \.backendCPUSeconds)
-    var reconcileOnly = Record(section: "apply", name: "peer: the reconciles alone (Workers stored first, then the controllers start)", unit: "s")
-    reconcileOnly.set(repetitions.map(\.reconcileOnlySeconds))
-    for record in [wall, creates, createOnly, parallel, backend, writes, batch, raw, floor, ratio, hostCPU, createOnlyCPU, reconcileCPU, backendCPU, reconcileOnly] {
+    let hostCPU = cpu("CPU per Worker: the host, during the apply", \.hostCPUSeconds)
+    let cliCPU = cpu("CPU per Worker: the CLI process", \.cliCPUSeconds)
+    let createOnlyCPU = cpu("CPU per Worker: the host, the PUTs alone", \.createOnlyCPUSeconds)
+    let reconcileCPU = cpu("CPU per Worker: the host, the reconciles alone", \.reconcileOnlyCPUSeconds)
+    let backendCPU = cpu("CPU per Worker: the backend calls alone", \.backendCPUSeconds)
+    for record in [wall, cliExit, inProcess, sequential, createOnly, reconcileOnly, backend, writes, batch, raw, floor, ratio,
+      hostCPU, cliCPU, createOnlyCPU, reconcileCPU, backendCPU]
+    {
       report.add(record)
     }
     func micros(_ value: Double?) -> String { String(format: "%.0f µs", value ?? 0) }
+    func secondsRow(_ record: Record, _ target: String = "", _ result: String = "") -> [String] {
+      let name = record.ratio.map { record.name + " (÷ floor: " + formatRatio($0) + ")" } ?? record.name
+      return [name, formatSeconds(record.median), range(record, formatSeconds), target, result]
+    }
     report.table(["measurement", "median", "range", "target", "result"], [
-      [wall.name, formatSeconds(wall.median), range(wall, formatSeconds), wall.target!, verdict(wall.pass)],
-      [creates.name, formatSeconds(creates.median), range(creates, formatSeconds), "", ""],
-      [createOnly.name, formatSeconds(createOnly.median), range(createOnly, formatSeconds), "", ""],
-      [parallel.name + " (÷ floor: " + formatRatio(parallel.ratio) + ")", formatSeconds(parallel.median),
-        range(parallel, formatSeconds), "", ""],
-      [reconcileOnly.name, formatSeconds(reconcileOnly.median), range(reconcileOnly, formatSeconds), "", ""],
-      [backend.name, formatSeconds(backend.median), range(backend, formatSeconds), "", ""],
+      secondsRow(wall, wall.target!, verdict(wall.pass)),
+      secondsRow(cliExit), secondsRow(inProcess), secondsRow(sequential), secondsRow(createOnly), secondsRow(reconcileOnly),
+      secondsRow(backend),
       [writes.name, String(format: "%.2f", writes.median!), range(writes) { String(format: "%.2f", $0 ?? 0) }, "", ""],
       [batch.name, String(format: "%.1f", batch.median!), range(batch) { String(format: "%.1f", $0 ?? 0) }, "", ""],
       [raw.name, formatRate(raw.median), range(raw, formatRate), "", ""],
-      [floor.name, formatSeconds(floor.median), range(floor, formatSeconds), "", ""],
+      secondsRow(floor),
       [ratio.name, formatRatio(ratio.median), range(ratio, formatRatio), ratio.target!, verdict(ratio.pass)],
-      [hostCPU.name, micros(hostCPU.median), range(hostCPU, micros), "", ""],
-      [createOnlyCPU.name, micros(createOnlyCPU.median), range(createOnlyCPU, micros), "", ""],
-      [reconcileCPU.name, micros(reconcileCPU.median), range(reconcileCPU, micros), "", ""],
-      [backendCPU.name, micros(backendCPU.median), range(backendCPU, micros), "", ""],
-    ])
+    ] + [hostCPU, cliCPU, createOnlyCPU, reconcileCPU, backendCPU].map { [$0.name, micros($0.median), range($0, micros), "", ""] })
     try await postSteps(root: root, registry: registry, repetitions: options.repetitions, report: report)
     try await postPaths(root: root, registry: registry, repetitions: options.repetitions, report: report)
   }
@@ -280,7 +297,8 @@ enum ApplyBench {
     var instance: DriverInstance?
     do {
       let cpuStart = cpuSeconds()
-      let result = try await InProcessHost.createWorkersMeasured(port: host.port, token: host.token, count: workers)
+      let result = try await InProcessHost.createWorkersMeasured(port: host.port, token: host.token, count: workers,
+        clients: cliConcurrency)
       let cpu = cpuSeconds() - cpuStart - result.clientCPUSeconds
 
       let made = try await driver.driver.makeInstance(config: #"{"persist":false,"namespace":"bench-reconcile"}"#)
@@ -309,9 +327,15 @@ enum ApplyBench {
     }
   }
 
+  enum Client {
+    /// `count` threads of this process, each with a keep-alive connection.
+    case requests(Int)
+    /// The `hiclaw` binary: `hiclaw apply -f file`.
+    case cli(String, URL)
+  }
+
   static func once(
-    root: URL, workers: Int, registry: PrometheusCollectorRegistry, driver: MemoryDriver, rawRate: Double, createOnly: Double,
-    clients: Int
+    root: URL, workers: Int, registry: PrometheusCollectorRegistry, driver: MemoryDriver, rawRate: Double, client: Client
   ) async throws -> Repetition
   {
     let host = try await InProcessHost.start(root: root, registry: registry, backend: driver)
@@ -323,10 +347,26 @@ enum ApplyBench {
       async let runningAt = host.waitUntilRunning(count: workers, from: revision, timeout: .seconds(120))
       let start = nowNanoseconds()
       let cpuStart = cpuSeconds()
-      let created = try await InProcessHost.createWorkersMeasured(port: host.port, token: host.token, count: workers, clients: clients)
+      var clientSeconds: Double
+      var clientCPU: Double
+      var hostCPU: Double
+      switch client {
+      case .requests(let count):
+        let created = try await InProcessHost.createWorkersMeasured(port: host.port, token: host.token, count: workers,
+          clients: count)
+        (clientSeconds, clientCPU) = (created.seconds, created.clientCPUSeconds)
+      case .cli(let binary, let file):
+        let childCPUStart = cpuSeconds(children: true)
+        let output = try await runCLI(binary, ["apply", "-f", file.path], port: host.port, token: host.token)
+        clientSeconds = secondsSince(start)
+        clientCPU = cpuSeconds(children: true) - childCPUStart
+        let created = output.split(separator: "\n").filter { $0.hasSuffix(" created") }.count
+        guard created == workers else { throw BenchError("hiclaw apply printed \(created) created lines, not \(workers)") }
+      }
       let end = try await runningAt
-      let hostCPU = cpuSeconds() - cpuStart - created.clientCPUSeconds
-      if ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil { note("window \(clients) \(start) \(end)") }
+      hostCPU = cpuSeconds() - cpuStart
+      if case .requests = client { hostCPU -= clientCPU }
+      if ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil { note("window \(client) \(start) \(end)") }
       let settled = await host.waitForQuiet()
       // Check the result the slow way, outside the clock.
       let list = try await host.store.list(kind: workerKind)
@@ -338,14 +378,42 @@ enum ApplyBench {
       let writes = settled.writes - before.writes
       let transactions = settled.transactions - before.transactions
       return Repetition(
-        wallSeconds: Double(end - start) / 1e9, createSeconds: created.seconds,
+        wallSeconds: Double(end - start) / 1e9, cliSeconds: clientSeconds, cliCPUSeconds: clientCPU, hostCPUSeconds: hostCPU,
         writesPerWorker: Double(writes) / Double(workers),
         writesPerTransaction: Double(writes) / Double(max(1, transactions)),
-        rawCommitsPerSecond: rawRate, createOnlySeconds: createOnly, parallelSeconds: 0, backendSeconds: 0, workers: workers,
-        hostCPUSeconds: hostCPU)
+        rawCommitsPerSecond: rawRate, workers: workers)
     } catch {
       await host.stop()
       throw error
+    }
+  }
+
+  /// Runs the CLI against the host on `port` (its URL and token from the environment, as a user
+  /// would set them), on a thread of its own; returns its standard output, or throws with its
+  /// error output if it failed.
+  static func runCLI(_ binary: String, _ arguments: [String], port: Int, token: String) async throws -> String {
+    try await onThread("cli") {
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: binary)
+      process.arguments = arguments
+      var environment = ProcessInfo.processInfo.environment
+      environment["HICLAW_CONTROLLER_URL"] = "http://127.0.0.1:\(port)"
+      environment["HICLAW_TOKEN"] = token
+      process.environment = environment
+      let stdout = Pipe()
+      let stderr = Pipe()
+      process.standardOutput = stdout
+      process.standardError = stderr
+      try process.run()
+      // Read before waiting: a full pipe would block the CLI.
+      let output = stdout.fileHandleForReading.readDataToEndOfFile()
+      let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      guard process.terminationStatus == 0 else {
+        throw BenchError("hiclaw \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): "
+          + String(decoding: errors.prefix(2000), as: UTF8.self))
+      }
+      return String(decoding: output, as: UTF8.self)
     }
   }
 }

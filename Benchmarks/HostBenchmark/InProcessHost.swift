@@ -120,10 +120,10 @@ final class InProcessHost: Sendable {
 
   static func workerName(_ index: Int) -> String { String(format: "w-%04d", index) }
 
-  /// Creates `count` Workers through the API on dedicated threads: with one client, one
-  /// keep-alive connection, one POST after the other (as `hiclaw apply` sends its objects);
-  /// with several, each client its own connection and its share of the names. Returns the
-  /// seconds until the last POST was answered.
+  /// Creates `count` Workers through the API on dedicated threads, the way `hiclaw apply` sends
+  /// them: one PUT per object (201 when absent); with several clients, each has its own
+  /// keep-alive connection and takes the next name when free. Returns the seconds until the last
+  /// PUT was answered.
   static func createWorkers(port: Int, token: String, count: Int, clients: Int = 1) async throws -> Double {
     try await createWorkersMeasured(port: port, token: token, count: count, clients: clients).seconds
   }
@@ -134,18 +134,19 @@ final class InProcessHost: Sendable {
     -> (seconds: Double, clientCPUSeconds: Double)
   {
     let requests = UncheckedBox((0..<count).map {
-      HTTPConnection.request("POST", "/api/v1/workers", token: token, body: workerBody(workerName($0)))
+      HTTPConnection.request("PUT", "/api/v1/workers/\(workerName($0))", token: token, body: workerBody(workerName($0)))
     })
+    let next = Counter()
     return try await onThread("apply-clients") {
       let start = nowNanoseconds()
       let results = runThreads(clients) { client -> Result<Double, BenchError> in
         let cpuStart = cpuSeconds(thread: true)
         do {
           let connection = try HTTPConnection(port: port)
-          for index in stride(from: client, to: count, by: clients) {
+          while let index = next.claim(below: count) {
             let response = try connection.roundTrip(requests.value[index])
             guard response.status == 201 else {
-              return .failure(BenchError("POST worker \(index): HTTP \(response.status) \(response.bodyString)"))
+              return .failure(BenchError("PUT worker \(index): HTTP \(response.status) \(response.bodyString)"))
             }
           }
           return .success(cpuSeconds(thread: true) - cpuStart)
@@ -204,5 +205,15 @@ final class InProcessHost: Sendable {
       }
     }
     return last
+  }
+}
+
+/// Hands out 0, 1, 2, … to whichever thread asks next (work sharing, like the CLI's threads).
+final class Counter: Sendable {
+  private let value = Atomic<Int>(0)
+  /// The next number, or nil once `bound` is reached.
+  func claim(below bound: Int) -> Int? {
+    let taken = value.wrappingAdd(1, ordering: .relaxed).oldValue
+    return taken < bound ? taken : nil
   }
 }

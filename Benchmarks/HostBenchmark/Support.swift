@@ -16,11 +16,12 @@ func nowNanoseconds() -> UInt64 {
 /// Seconds since `start` (a ``nowNanoseconds()`` reading).
 func secondsSince(_ start: UInt64) -> Double { Double(nowNanoseconds() - start) / 1e9 }
 
-/// CPU time (user + system) of the whole process, or of the calling thread alone, in seconds.
-func cpuSeconds(thread: Bool = false) -> Double {
+/// CPU time (user + system) in seconds: of the whole process, of the calling thread alone, or
+/// of the child processes waited for so far.
+func cpuSeconds(thread: Bool = false, children: Bool = false) -> Double {
   var usage = rusage()
-  // RUSAGE_THREAD (1) is a GNU extension the Glibc module does not export.
-  getrusage(__rusage_who_t(thread ? 1 : 0), &usage)
+  // RUSAGE_THREAD (1) is a GNU extension the Glibc module does not export; RUSAGE_CHILDREN is -1.
+  getrusage(__rusage_who_t(thread ? 1 : children ? -1 : 0), &usage)
   func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
   return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }

@@ -26,6 +26,7 @@ let usage = """
     --json-out FILE       also write the JSON lines to FILE
     --memory-driver PATH  libhc_memory.so (default: next to this program)
     --host-binary PATH    hiclaw-host, for rss (default: next to this program)
+  --cli-binary PATH     hiclaw, for apply (default: next to this program)
     --writes N            BM4 writes per case (default 5000)
     --workers N           Workers for apply and rss (default 1000)
     --requests N          BM2 requests per repetition and concurrency (default 20000)
@@ -40,6 +41,7 @@ struct Options {
   var jsonOut: String?
   var memoryDriver: String
   var hostBinary: String
+  var cliBinary: String
   var writes = 5000
   var workers = 1000
   var requests = 20_000
@@ -53,7 +55,8 @@ func parseOptions(_ arguments: [String]) -> Options {
     ?? CommandLine.arguments[0]).deletingLastPathComponent()
   var options = Options(
     memoryDriver: directory.appendingPathComponent("libhc_memory.so").path,
-    hostBinary: directory.appendingPathComponent("hiclaw-host").path)
+    hostBinary: directory.appendingPathComponent("hiclaw-host").path,
+    cliBinary: directory.appendingPathComponent("hiclaw").path)
   var iterator = arguments.makeIterator()
   var repetitionsSet = false
   func value(_ flag: String) -> String {
@@ -75,6 +78,7 @@ func parseOptions(_ arguments: [String]) -> Options {
     case "--json-out": options.jsonOut = value(flag)
     case "--memory-driver": options.memoryDriver = value(flag)
     case "--host-binary": options.hostBinary = value(flag)
+    case "--cli-binary": options.cliBinary = value(flag)
     case "--writes", "--workers", "--requests", "--watch-writes": explicit[flag] = number(flag)
     case "--quick": options.quick = true
     case "--keep": options.keep = true
