@@ -370,7 +370,7 @@ enum ApplyBench {
       let settled = await host.waitForQuiet()
       // Check the result the slow way, outside the clock.
       let list = try await host.store.list(kind: workerKind)
-      let running = list.items.filter { $0.status.text.contains(#""phase":"Running""#) }.count
+      let running = list.items.filter { $0.status.text.utf8.contains(subsequence: runningPhase) }.count
       guard list.items.count == workers, running == workers else {
         throw BenchError("after the apply: \(list.items.count) Workers, \(running) Running")
       }

@@ -25,6 +25,36 @@ struct LineWriter: ResponseBodyWriter {
   }
 }
 
+/// Lines a slow client received.
+final class SlowLineCollector: @unchecked Sendable {
+  private let lock = NSLock()
+  private var collected: [String] = []
+  var lines: [String] { lock.withLock { collected } }
+  func append(_ line: String) -> Int { lock.withLock { collected.append(line); return collected.count } }
+}
+
+struct StopWriting: Error {}
+
+/// A client that takes a millisecond per line and hangs up after `stopAfter` lines.
+struct SlowLineWriter: ResponseBodyWriter {
+  let collector: SlowLineCollector
+  let stopAfter: Int
+  var pending = ""
+
+  mutating func write(_ buffer: ByteBuffer) async throws {
+    pending += String(buffer: buffer)
+    while let newline = pending.firstIndex(of: "\n") {
+      let line = String(pending[..<newline])
+      pending = String(pending[pending.index(after: newline)...])
+      try await Task.sleep(for: .milliseconds(1))
+      // An ERROR line ends the stream by itself; so does a hang-up after the expected lines.
+      if collector.append(line) >= stopAfter || line.contains(#""type":"ERROR""#) { throw StopWriting() }
+    }
+  }
+
+  consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
 /// A watch running in the background; its lines arrive as they are written.
 struct LiveWatch {
   let response: Response
@@ -109,6 +139,32 @@ struct WatchTests {
       #expect(await watch.next()?.event.hasPrefix("ADDED y@") == true)
       let z = try await api.post("/api/v1/humans", Doc.human("z")).json.resourceVersion!
       #expect(await watch.next()?.event == "ADDED z@\(z)")
+    }
+  }
+
+  /// A replay longer than the stream's queue goes at the reader's pace: a client that reads
+  /// slowly gets every event, not an ERROR (it used to be cut off after 10,000 queued events).
+  @Test("a long replay to a slow reader is paced, not cut off")
+  func slowReaderGetsTheWholeReplay() async throws {
+    try await withAPI(configure: { $0.watchQueueLimit = 4 }) { api in
+      let names = (0..<120).map { "w\($0)" }
+      for name in names { _ = try await api.post("/api/v1/workers", Doc.worker(name)) }
+      var fields = HTTPFields()
+      fields[.authorization] = "Bearer \(api.admin)"
+      let request = Request(
+        head: HTTPRequest(method: .get, scheme: "http", authority: "localhost", path: "/api/v1/workers?watch=1&resourceVersion=0",
+          headerFields: fields),
+        body: RequestBody(buffer: ByteBuffer()))
+      var logger = Logger(label: "watch-test")
+      logger.logLevel = .critical
+      let response = await api.server.handle(request, logger: logger)
+      let lines = SlowLineCollector()
+      let writing = Task { try await response.body.write(SlowLineWriter(collector: lines, stopAfter: names.count)) }
+      await #expect(throws: StopWriting.self) { try await writing.value }
+      let events = lines.lines.map { (try? JSONNode.parse(Data($0.utf8)))?.event ?? "?" }
+      #expect(events.count == names.count, "\(events.suffix(3))")
+      #expect(events.map { $0.split(separator: " ").dropFirst().first.map { String($0.split(separator: "@")[0]) } ?? "" } == names)
+      #expect(!events.contains("ERROR"))
     }
   }
 

@@ -35,6 +35,9 @@ public struct APIServerConfiguration: Sendable {
   public var maximumBodyBytes: Int = 4 << 20
   /// A watch stream that has sent nothing for this long sends a `BOOKMARK` line.
   public var bookmarkInterval: Duration = .seconds(30)
+  /// Events a watch stream holds between the store and the client before it waits for the
+  /// client (flow control; see `WatchStream`).
+  public var watchQueueLimit: Int = 1_000
   /// The defaults applied to every object written through the API (host settings such as the
   /// default worker runtime).
   public var defaults: Defaults = .standard

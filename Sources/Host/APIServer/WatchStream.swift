@@ -52,7 +52,7 @@ extension APIServer {
     }
     let stream = WatchStream(
       watch: watch, initial: initial, startRevision: start, bookmarkInterval: configuration.bookmarkInterval,
-      timeout: timeout, logger: call.logger)
+      timeout: timeout, logger: call.logger, queueLimit: configuration.watchQueueLimit)
     var headers = HTTPFields()
     headers[.contentType] = WatchStream.contentType
     headers[.cacheControl] = "no-cache"
@@ -70,13 +70,18 @@ extension APIServer {
 ///
 /// Ends when: the client goes away (a write fails), the timeout passes, the store closes, the
 /// server shuts down gracefully, or the watch fails (an `ERROR` line first: 410 `Expired` when
-/// compaction overtook it, 503 `Unavailable` when the client reads too slowly — reconnect with
-/// the last `resourceVersion` received; nothing is lost either way).
+/// compaction overtook it, 503 `Unavailable` when the store ended a watcher that fell too far
+/// behind the live events — reconnect with the last `resourceVersion` received; nothing is lost
+/// either way).
+///
+/// Flow control: at most ``queueLimit`` events wait between the store and the writer; when that
+/// many are queued, the drain waits for the writer. A replay of a long history (read from the
+/// log page by page) therefore goes at the client's pace, however large it is, and only the
+/// store's own bound on live events can end a slow client.
 struct WatchStream: Sendable {
   static let contentType = "application/jsonl; charset=utf-8"
-  /// Most events queued between the store and a slow client before the stream is ended with an
-  /// `ERROR` (so memory stays bounded, as the store bounds its own watch queues).
-  static let maximumQueuedEvents = 10_000
+  /// Events queued between the store and the writer before the drain waits.
+  static let defaultQueueLimit = 1_000
 
   let watch: Watch
   let initial: [StoredObject]
@@ -85,6 +90,7 @@ struct WatchStream: Sendable {
   let bookmarkInterval: Duration
   let timeout: Duration?
   let logger: Logger
+  var queueLimit = WatchStream.defaultQueueLimit
 
   enum Item: Sendable {
     case event(WatchEvent)
@@ -99,7 +105,7 @@ struct WatchStream: Sendable {
       try await writer.write(try Self.line(type: "ADDED", object))
     }
     let (items, continuation) = AsyncStream<Item>.makeStream()
-    let shared = Shared()
+    let shared = Shared(limit: queueLimit)
     let interval = bookmarkInterval
     let timeout = self.timeout
     let watch = self.watch
@@ -109,12 +115,7 @@ struct WatchStream: Sendable {
         group.addTask {
           do {
             for try await event in watch {
-              if shared.queued.add(1, ordering: .relaxed).newValue > Self.maximumQueuedEvents {
-                continuation.yield(.failed(APIError(.unavailable,
-                  "the client read the watch too slowly (more than \(Self.maximumQueuedEvents) events queued); "
-                    + "watch again from the last resourceVersion received: nothing was lost")))
-                break
-              }
+              guard await shared.reserve() else { break }
               continuation.yield(.event(event))
             }
           } catch {
@@ -144,7 +145,7 @@ struct WatchStream: Sendable {
         stream: for await item in items {
           switch item {
           case .event(let event):
-            shared.queued.subtract(1, ordering: .relaxed)
+            shared.release()
             // The API serves the default namespace only (as list and get do).
             guard event.object.namespace == ObjectMeta.defaultNamespace else { continue }
             try await writer.write(try Self.line(type: event.type.rawValue, event.object))
@@ -171,8 +172,57 @@ struct WatchStream: Sendable {
   final class Shared: Sendable {
     /// When a line was last written (bookmarks are due an interval after it).
     let lastWrite = Mutex(ContinuousClock.now)
-    /// Events taken from the store and not yet written.
-    let queued = Atomic<Int>(0)
+    private struct Queue {
+      /// Events taken from the store and not yet written.
+      var queued = 0
+      /// The drain, waiting for room.
+      var waiter: CheckedContinuation<Bool, Never>?
+      var cancelled = false
+    }
+    private let queue = Mutex(Queue())
+    private let limit: Int
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Counts one more queued event, waiting while the queue is full; false once the stream is
+    /// ending (the drain task was cancelled), so the drain stops.
+    func reserve() async -> Bool {
+      await withTaskCancellationHandler {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+          let answer: Bool? = queue.withLock { queue in
+            if queue.cancelled { return false }
+            if queue.queued < limit {
+              queue.queued += 1
+              return true
+            }
+            queue.waiter = continuation
+            return nil
+          }
+          if let answer { continuation.resume(returning: answer) }
+        }
+      } onCancel: {
+        let waiter = queue.withLock { queue in
+          queue.cancelled = true
+          defer { queue.waiter = nil }
+          return queue.waiter
+        }
+        waiter?.resume(returning: false)
+      }
+    }
+
+    /// One queued event was written: room for the waiting drain, if any.
+    func release() {
+      let waiter = queue.withLock { queue -> CheckedContinuation<Bool, Never>? in
+        guard let waiter = queue.waiter else {
+          queue.queued -= 1
+          return nil
+        }
+        // The room goes straight to the waiting drain: the count stays.
+        queue.waiter = nil
+        return waiter
+      }
+      waiter?.resume(returning: true)
+    }
   }
 
   struct WatchLine<Object: Encodable>: Encodable {

@@ -268,7 +268,7 @@ public struct ConformanceSuite: Sendable {
     // Threads: through the runner, the runner observes its own process; in process, observe ours.
     var active = statistics.activeForeignThreads
     if isolation == .inProcess {
-      let own = host.pool.threadIDs.withLock { $0 }.union([Int32(getpid())])
+      let own = host.pool.threadIDs.withLock { $0 }.union([Int32(getpid())]).union(host.deadlineThreadIDs)
       active = ThreadActivity.activeThreads(excluding: own, window: .milliseconds(200))
     }
     if active.isEmpty {

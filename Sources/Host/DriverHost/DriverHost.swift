@@ -32,6 +32,10 @@ public final class DriverHost: Sendable {
   public let pool: BlockingPool
   public let services: any HostServiceBackend
 
+  /// The host's own timer thread (driver-call deadlines), if it has started: like the pool's
+  /// threads, not a driver's.
+  public var deadlineThreadIDs: Set<Int32> { Deadlines.shared.threadIDs }
+
   public init(
     configuration: DriverHostConfiguration, state: (any DriverStateStore)? = nil,
     secrets: any DriverSecretResolver = NoSecrets(), onEvent: @escaping @Sendable (DriverEvent) -> Void = { _ in }

@@ -181,7 +181,7 @@ public final class RunnerServer: @unchecked Sendable {
   }
 
   private func statisticsJSON(_ driver: NativeDriver) -> String {
-    let own = pool.threadIDs.withLock { $0 }.union([mainThreadID])
+    let own = pool.threadIDs.withLock { $0 }.union([mainThreadID]).union(Deadlines.shared.threadIDs)
     let report = RunnerStatistics(
       allocator: driver.context.allocator.statistics, violations: driver.context.violations.all,
       foreignThreads: ThreadActivity.foreignThreads(excluding: own).count,

@@ -34,6 +34,15 @@ final class Deadlines: @unchecked Sendable {
   private var actions: [UInt64: (deadline: UInt64, action: @Sendable () -> Void)] = [:]
   private var nextID: UInt64 = 1
   private var started = false
+  private var thread: Int32?
+
+  /// The kernel thread id of the scheduler's thread, once it runs: a host thread, which checks
+  /// for threads a driver left running must not count.
+  var threadIDs: Set<Int32> {
+    condition.lock()
+    defer { condition.unlock() }
+    return thread.map { [$0] } ?? []
+  }
 
   /// Runs `action` once `delay` has passed, unless cancelled first.
   @discardableResult
@@ -80,6 +89,7 @@ final class Deadlines: @unchecked Sendable {
 
   private func run() {
     condition.lock()
+    thread = ThreadActivity.currentThreadID()
     while true {
       while let top = heap.first, actions[top.id] == nil { pop() }
       guard let top = heap.first else {
