@@ -61,7 +61,7 @@ enum ApplyBench {
         model: qwen3-coder
       """ }.joined(separator: "\n---\n").write(to: file, atomically: true, encoding: .utf8)
     report.heading("BM1 `hiclaw apply -f` of \(workers) Workers until all are Running (the CLI binary against the host in "
-      + "this process: store, API, 4 reconcilers, hc_memory), \(options.repetitions) repetitions (medians)")
+      + "this process: store, API, \(ControllerManager.defaultConcurrency) reconciles per kind, hc_memory), \(options.repetitions) repetitions (medians)")
     var repetitions: [Repetition] = []
     for index in 0..<options.repetitions {
       // The floor's commit rate, measured next to every repetition (about as many commits).
@@ -306,7 +306,7 @@ enum ApplyBench {
       var logger = Logger(label: "hiclaw-bench-host")
       logger.logLevel = benchLogLevel
       let manager = ControllerManager(
-        store: host.store, backend: DriverWorkerBackend(instance: made), concurrency: 4, logger: logger)
+        store: host.store, backend: DriverWorkerBackend(instance: made), concurrency: ControllerManager.defaultConcurrency, logger: logger)
       let revision = host.store.currentRevision
       async let runningAt = host.waitUntilRunning(count: workers, from: revision, timeout: .seconds(120))
       let reconcileStart = nowNanoseconds()

@@ -52,7 +52,7 @@ final class InProcessHost: Sendable {
   /// - Parameter backend: with a driver, the controllers run over a fresh instance of it
   ///   (config `{"persist":false,"namespace":"bench"}`: the world stays in memory, no state-file
   ///   rewrite per mutation); without, only the store and the API run.
-  static func start(root: URL, registry: PrometheusCollectorRegistry, backend: MemoryDriver?, concurrency: Int = 4)
+  static func start(root: URL, registry: PrometheusCollectorRegistry, backend: MemoryDriver?, concurrency: Int = ControllerManager.defaultConcurrency)
     async throws -> InProcessHost
   {
     var logger = Logger(label: "hiclaw-bench-host")

@@ -11,6 +11,29 @@ import Testing
 
 @Suite("Runner isolation", .timeLimit(.minutes(2)))
 struct IsolationTests {
+  /// A runner inherits nothing of the host but its standard streams and its socket: a
+  /// descriptor the host opened without close-on-exec (as some libraries do) stays out of it.
+  @Test("a runner inherits only descriptors 0–3")
+  func runnersInheritNothingElse() async throws {
+    let marker = FileManager.default.temporaryDirectory.appendingPathComponent("hiclaw-fd-marker-\(getpid())")
+    try Data("x".utf8).write(to: marker)
+    defer { try? FileManager.default.removeItem(at: marker) }
+    let leaky = open(marker.path, O_RDONLY)  // no O_CLOEXEC on purpose
+    #expect(leaky > 3)
+    defer { close(leaky) }
+    try await withTestHost(timeout: .seconds(20)) { t in
+      let driver = try await t.load(try t.fixture("noop"), .process)
+      let instance = try await driver.makeInstance()
+      #expect(await instance.callOutcome("ping").ok)
+      let pid = try #require(t.runnerProcesses().first)
+      let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+      let targets = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") }
+      #expect(!targets.contains(marker.path), "the runner holds the host's \(marker.path): \(targets)")
+      #expect(targets.contains { $0.hasPrefix("socket:") })
+      await instance.destroy()
+    }
+  }
+
   @Test("a SIGSEGV in a call kills the runner, not the host; the next call waits for the restart")
   func crash() async throws {
     try await withTestHost { t in

@@ -21,4 +21,14 @@ static inline void hc_release_free_memory(void) { malloc_trim(0); }
 
 /* Asks the kernel to SIGKILL this process when its parent dies. */
 static inline void hc_die_with_parent(void) { prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
+
+/* glibc 2.34+; <spawn.h> declares it only under _GNU_SOURCE, and including <spawn.h> here would
+   clash with the Glibc module's own copy of it. `actions` is a posix_spawn_file_actions_t *. */
+extern int posix_spawn_file_actions_addclosefrom_np(void *actions, int from);
+
+/* Makes a spawned child close every descriptor from `from` up: a child must not inherit the
+   parent's other files, sockets and pipes, whatever their close-on-exec flag. */
+static inline int hc_spawn_close_from(void *actions, int from) {
+  return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import Reconcile
 import YAML
 
 /// The daemon's settings: flags win over environment variables, which win over the optional
@@ -12,7 +13,7 @@ import YAML
 /// | backend driver config (JSON) | `--backend-config` | `HICLAW_BACKEND_CONFIG` | `backendConfig` | `{}` |
 /// | drivers directory | `--drivers-dir` | `HICLAW_DRIVERS_DIR` | `driversDir` | `<data-dir>/drivers` |
 /// | log level | `--log-level` | `HICLAW_LOG_LEVEL` | `logLevel` | `info` |
-/// | reconciles per kind at once | `--concurrency` | `HICLAW_CONCURRENCY` | `concurrency` | `4` |
+/// | reconciles per kind at once | `--concurrency` | `HICLAW_CONCURRENCY` | `concurrency` | `8` |
 struct HostConfiguration: Sendable, Equatable {
   var listenHost = "127.0.0.1"
   var listenPort = 8090
@@ -21,7 +22,7 @@ struct HostConfiguration: Sendable, Equatable {
   var backendConfig = "{}"
   var driversDirectory: URL?
   var logLevel = "info"
-  var concurrency = 4
+  var concurrency = ControllerManager.defaultConcurrency
 
   static var defaultDataDirectory: URL {
     let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()

@@ -1,3 +1,4 @@
+import CSystemShims
 import DriverABI
 import Foundation
 import Synchronization
@@ -60,6 +61,12 @@ final class RunnerConnection: @unchecked Sendable {
     posix_spawn_file_actions_adddup2(&actions, output[1], 1)
     posix_spawn_file_actions_adddup2(&actions, output[1], 2)
     posix_spawn_file_actions_adddup2(&actions, sockets[1], 3)
+    // Nothing else of the host reaches the runner (which runs third-party code): not the
+    // store's files, not the API's sockets, and not the descriptors other child processes are
+    // watched through. (Foundation's Process learns that a child exited when the child's end of
+    // a socket pair closes; a runner that inherited that end kept `waitUntilExit` waiting for
+    // an exited child forever.)
+    hc_spawn_close_from(&actions, 4)
     var pid: pid_t = 0
     let cArguments = argv.map { strdup($0) } + [nil]
     defer { cArguments.forEach { free($0) } }
