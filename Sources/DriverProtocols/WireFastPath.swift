@@ -364,13 +364,71 @@ struct WireWriter {
   }
 }
 
+// MARK: - Field helpers
+
+extension WireWriter {
+  /// `"key":"value"`, or nothing when `value` is nil (an absent optional field).
+  mutating func field(_ key: String, _ value: String?) {
+    guard let value else { return }
+    self.key(key)
+    string(value)
+  }
+
+  mutating func field(_ key: String, _ value: Int?) {
+    guard let value else { return }
+    self.key(key)
+    integer(value)
+  }
+
+  mutating func field(_ key: String, _ value: [String: String]?) {
+    guard let value else { return }
+    self.key(key)
+    map(value)
+  }
+
+  mutating func field(_ key: String, _ value: [String]?) {
+    guard let value else { return }
+    self.key(key)
+    strings(value)
+  }
+}
+
+extension WireValue {
+  /// An integer, for `Int` fields (other numbers go to Codable).
+  var integer: Int? {
+    if case .integer(let value) = self { return value }
+    return nil
+  }
+
+  /// An array of strings.
+  var strings: [String]? {
+    guard case .array(let items) = self else { return nil }
+    var out: [String] = []
+    out.reserveCapacity(items.count)
+    for item in items {
+      guard let text = item.string else { return nil }
+      out.append(text)
+    }
+    return out
+  }
+}
+
+extension Dictionary where Key == String, Value == WireValue {
+  /// An optional field: `.some(nil)` when absent or null, `.some(value)` when `read` accepts it,
+  /// `nil` (not understood: use Codable) otherwise.
+  func optional<T>(_ key: String, _ read: (WireValue) -> T?) -> T?? {
+    guard let value = self[key], !value.isNull else { return .some(nil) }
+    guard let typed = read(value) else { return nil }
+    return .some(typed)
+  }
+}
+
 // MARK: - The messages
 
 extension WorkerBackendV1.NameRequest: WireFastEncodable, WireFastDecodable {
   func writeWire(_ writer: inout WireWriter) -> Bool {
     writer.beginObject()
-    writer.key("name")
-    writer.string(name)
+    writer.field("name", name)
     writer.endObject()
     return true
   }
@@ -384,24 +442,16 @@ extension WorkerBackendV1.NameRequest: WireFastEncodable, WireFastDecodable {
 extension WorkerBackendV1.StopRequest: WireFastEncodable, WireFastDecodable {
   func writeWire(_ writer: inout WireWriter) -> Bool {
     writer.beginObject()
-    writer.key("name")
-    writer.string(name)
-    if let timeoutSeconds {
-      writer.key("timeout_s")
-      writer.integer(timeoutSeconds)
-    }
+    writer.field("name", name)
+    writer.field("timeout_s", timeoutSeconds)
     writer.endObject()
     return true
   }
 
   init?(wire value: WireValue) {
-    guard case .object(let members) = value, let name = members["name"]?.string else { return nil }
-    var timeout: Int?
-    switch members["timeout_s"] {
-    case nil, .null?: timeout = nil
-    case .integer(let seconds)?: timeout = seconds
-    default: return nil
-    }
+    guard case .object(let members) = value, let name = members["name"]?.string,
+      let timeout = members.optional("timeout_s", \.integer)
+    else { return nil }
     self.init(name: name, timeoutSeconds: timeout)
   }
 }
@@ -411,26 +461,12 @@ extension WorkerBackendV1.CreateRequest: WireFastEncodable, WireFastDecodable {
     // Ports, mounts, resources and free-form config go through Codable.
     guard ports == nil, mounts == nil, resources == nil, config == nil else { return false }
     writer.beginObject()
-    if let command {
-      writer.key("command")
-      writer.strings(command)
-    }
-    if let env {
-      writer.key("env")
-      writer.map(env)
-    }
-    writer.key("image")
-    writer.string(image)
-    if let labels {
-      writer.key("labels")
-      writer.map(labels)
-    }
-    writer.key("name")
-    writer.string(name)
-    if let network {
-      writer.key("network")
-      writer.string(network)
-    }
+    writer.field("command", command)
+    writer.field("env", env)
+    writer.field("image", image)
+    writer.field("labels", labels)
+    writer.field("name", name)
+    writer.field("network", network)
     writer.endObject()
     return true
   }
@@ -439,32 +475,8 @@ extension WorkerBackendV1.CreateRequest: WireFastEncodable, WireFastDecodable {
     guard case .object(let members) = value, let name = members["name"]?.string, let image = members["image"]?.string
     else { return nil }
     for key in ["ports", "mounts", "resources", "config"] where !(members[key]?.isNull ?? true) { return nil }
-    var command: [String]?
-    switch members["command"] {
-    case nil, .null?: command = nil
-    case .array(let items)?:
-      var strings: [String] = []
-      for item in items {
-        guard let text = item.string else { return nil }
-        strings.append(text)
-      }
-      command = strings
-    default: return nil
-    }
-    func optionalMap(_ key: String) -> [String: String]?? {
-      switch members[key] {
-      case nil, .null?: return .some(nil)
-      case let value?: return value.stringMap.map { .some($0) } ?? nil
-      }
-    }
-    func optionalString(_ key: String) -> String?? {
-      switch members[key] {
-      case nil, .null?: return .some(nil)
-      case .string(let text)?: return .some(text)
-      default: return nil
-      }
-    }
-    guard let env = optionalMap("env"), let labels = optionalMap("labels"), let network = optionalString("network")
+    guard let command = members.optional("command", \.strings), let env = members.optional("env", \.stringMap),
+      let labels = members.optional("labels", \.stringMap), let network = members.optional("network", \.string)
     else { return nil }
     self.init(name: name, image: image, command: command, env: env, labels: labels, network: network)
   }
@@ -478,88 +490,41 @@ extension WorkerBackendV1.InstanceStatus: WireFastEncodable, WireFastDecodable {
       writer.beginArray()
       for endpoint in endpoints {
         writer.beginObject()
-        if let name = endpoint.name {
-          writer.key("name")
-          writer.string(name)
-        }
-        writer.key("url")
-        writer.string(endpoint.url)
+        writer.field("name", endpoint.name)
+        writer.field("url", endpoint.url)
         writer.endObject()
       }
       writer.endArray()
     }
-    if let exitCode {
-      writer.key("exit_code")
-      writer.integer(exitCode)
-    }
-    writer.key("id")
-    writer.string(id)
-    if let image {
-      writer.key("image")
-      writer.string(image)
-    }
-    writer.key("labels")
-    writer.map(labels)
-    if let message {
-      writer.key("message")
-      writer.string(message)
-    }
-    writer.key("name")
-    writer.string(name)
-    writer.key("state")
-    writer.string(state.rawValue)
+    writer.field("exit_code", exitCode)
+    writer.field("id", id)
+    writer.field("image", image)
+    writer.field("labels", labels)
+    writer.field("message", message)
+    writer.field("name", name)
+    writer.field("state", state.rawValue)
     writer.endObject()
     return true
   }
 
   init?(wire value: WireValue) {
     guard case .object(let members) = value, let name = members["name"]?.string, let id = members["id"]?.string,
-      let stateText = members["state"]?.string
-    else { return nil }
-    var exitCode: Int?
-    switch members["exit_code"] {
-    case nil, .null?: exitCode = nil
-    case .integer(let code)?: exitCode = code
-    default: return nil
-    }
-    var labels: [String: String] = [:]
-    switch members["labels"] {
-    case nil, .null?: break
-    case let value?:
-      guard let map = value.stringMap else { return nil }
-      labels = map
-    }
-    var image: String?
-    switch members["image"] {
-    case nil, .null?: image = nil
-    case .string(let text)?: image = text
-    default: return nil
-    }
-    var message: String?
-    switch members["message"] {
-    case nil, .null?: message = nil
-    case .string(let text)?: message = text
-    default: return nil
-    }
-    var endpoints: [WorkerBackendV1.Endpoint]?
-    switch members["endpoints"] {
-    case nil, .null?: endpoints = nil
-    case .array(let items)?:
-      var list: [WorkerBackendV1.Endpoint] = []
-      for item in items {
-        guard case .object(let fields) = item, let url = fields["url"]?.string else { return nil }
-        var endpointName: String?
-        switch fields["name"] {
-        case nil, .null?: endpointName = nil
-        case .string(let text)?: endpointName = text
-        default: return nil
+      let stateText = members["state"]?.string, let exitCode = members.optional("exit_code", \.integer),
+      let labels = members.optional("labels", \.stringMap), let image = members.optional("image", \.string),
+      let message = members.optional("message", \.string),
+      let endpoints = members.optional("endpoints", { value -> [WorkerBackendV1.Endpoint]? in
+        guard case .array(let items) = value else { return nil }
+        var list: [WorkerBackendV1.Endpoint] = []
+        for item in items {
+          guard case .object(let fields) = item, let url = fields["url"]?.string,
+            let endpointName = fields.optional("name", \.string)
+          else { return nil }
+          list.append(WorkerBackendV1.Endpoint(name: endpointName, url: url))
         }
-        list.append(WorkerBackendV1.Endpoint(name: endpointName, url: url))
-      }
-      endpoints = list
-    default: return nil
-    }
+        return list
+      })
+    else { return nil }
     self.init(name: name, id: id, state: WorkerBackendV1.InstanceState(rawValue: stateText) ?? .unknown,
-      exitCode: exitCode, labels: labels, image: image, endpoints: endpoints, message: message)
+      exitCode: exitCode, labels: labels ?? [:], image: image, endpoints: endpoints, message: message)
   }
 }
