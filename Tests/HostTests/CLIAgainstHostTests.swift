@@ -7,10 +7,10 @@ import Testing
     try await withHost { host in
       let all = [workerYAML("p1", labels: ["app": "demo"]), workerYAML("p2", labels: ["app": "demo"]),
         workerYAML("other", labels: ["app": "else"])].joined(separator: "\n---\n")
-      var result = host.cli("apply", "-f", "-", input: all)
+      var result = await host.cli("apply", "-f", "-", input: all)
       #expect(result.status == 0, "\(result.output)")
 
-      result = host.cli("apply", "-f", "-", "--prune", "-l", "app=demo", input: workerYAML("p1", labels: ["app": "demo"]))
+      result = await host.cli("apply", "-f", "-", "--prune", "-l", "app=demo", input: workerYAML("p1", labels: ["app": "demo"]))
       #expect(result.status == 0, "\(result.output)")
       #expect(result.stdout.contains("worker/p2 pruned"), "\(result.output)")
       #expect(!result.stdout.contains("worker/other"), "objects outside the selector are left alone: \(result.output)")
@@ -36,22 +36,22 @@ import Testing
             - name: beta-w1
               model: m
         """
-      #expect(host.cli("apply", "-f", "-", input: team).status == 0)
+      #expect(await host.cli("apply", "-f", "-", input: team).status == 0)
       #expect(try await eventually { try host.instances()["hiclaw-worker-beta-w1"]?.state == "running" })
       let id = try #require(try host.instances()["hiclaw-worker-beta-w1"]?.id)
 
-      var result = host.cli("worker", "sleep", "beta-w1")
+      var result = await host.cli("worker", "sleep", "beta-w1")
       #expect(result.status == 0, "\(result.output)")
       #expect(result.stdout.contains("worker/beta-w1"), "\(result.output)")
       #expect(try await eventually { try host.instances()["hiclaw-worker-beta-w1"]?.state == "stopped" })
 
-      result = host.cli("worker", "wake", "beta-w1")
+      result = await host.cli("worker", "wake", "beta-w1")
       #expect(result.status == 0, "\(result.output)")
       #expect(try await eventually { try host.instances()["hiclaw-worker-beta-w1"]?.state == "running" })
       #expect(try host.instances()["hiclaw-worker-beta-w1"]?.id == id, "sleep and wake never recreate")
       #expect(try host.instances()["hiclaw-worker-beta-lead"]?.state == "running", "the leader is untouched")
 
-      result = host.cli("worker", "status", "beta-w1", "-o", "json")
+      result = await host.cli("worker", "status", "beta-w1", "-o", "json")
       #expect(result.status == 0, "\(result.output)")
       let status = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
       #expect(status?["team"] as? String == "beta", "\(result.stdout)")

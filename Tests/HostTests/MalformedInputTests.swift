@@ -48,7 +48,7 @@ import Testing
       // Malformed YAML through the CLI: an error with a position, nothing sent.
       let cases = ["kind: Worker\n  bad: [unclosed", "apiVersion: hiclaw.io/v1beta1\nkind: Worker\nmetadata: {name: x\n", "\t- tab", "key: &a [*a]"]
       for text in cases {
-        let result = host.cli("apply", "-f", "-", input: text)
+        let result = await host.cli("apply", "-f", "-", input: text)
         #expect(result.status != 0, "\(text) → \(result.output)")
         #expect(!result.output.contains("Fatal error"), "\(result.output)")
       }

@@ -32,7 +32,7 @@ import Testing
     #expect(interrupted.status != 0, "the apply saw the host die: \(interrupted.output)")
 
     try await host.start()
-    let second = host.cli("apply", "-f", file.path)
+    let second = await host.cli("apply", "-f", file.path)
     #expect(second.status == 0, "\(second.output)")
     let converged = try await eventually(timeout: .seconds(120)) {
       let list = try await host.request("GET", "/api/v1/workers").json()

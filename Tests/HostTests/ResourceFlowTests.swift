@@ -8,15 +8,15 @@ import Testing
       let file = host.dataDirectory.appendingPathComponent("alice.yaml")
       try workerYAML("alice", labels: ["team": "demo"]).write(to: file, atomically: true, encoding: .utf8)
 
-      var result = host.cli("apply", "-f", file.path)
+      var result = await host.cli("apply", "-f", file.path)
       #expect(result.status == 0, "\(result.output)")
       #expect(result.stdout.contains("worker/alice created"), "\(result.output)")
 
-      result = host.cli("apply", "-f", file.path)
+      result = await host.cli("apply", "-f", file.path)
       #expect(result.stdout.contains("worker/alice unchanged"), "\(result.output)")
 
       try workerYAML("alice", model: "qwen3-max", labels: ["team": "demo"]).write(to: file, atomically: true, encoding: .utf8)
-      result = host.cli("apply", "-f", file.path)
+      result = await host.cli("apply", "-f", file.path)
       #expect(result.stdout.contains("worker/alice configured"), "\(result.output)")
 
       let running = try await eventually {
@@ -28,18 +28,18 @@ import Testing
       }
       #expect(running, "alice never reached Running at her current generation")
 
-      result = host.cli("get", "workers")
+      result = await host.cli("get", "workers")
       #expect(result.status == 0, "\(result.output)")
       #expect(result.stdout.contains("NAME"))
       #expect(result.stdout.contains("alice"))
       #expect(result.stdout.contains("Running"))
 
-      result = host.cli("get", "wk", "alice", "-o", "json")
+      result = await host.cli("get", "wk", "alice", "-o", "json")
       let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
       #expect((json?["spec"] as? [String: Any])?["model"] as? String == "qwen3-max")
       #expect((json?["metadata"] as? [String: Any])?["labels"] as? [String: String] == ["team": "demo"])
 
-      result = host.cli("describe", "worker", "alice")
+      result = await host.cli("describe", "worker", "alice")
       #expect(result.status == 0, "\(result.output)")
       #expect(result.stdout.contains("Running"))
       #expect(result.stdout.contains("Created"), "recent Events are shown: \(result.stdout)")
@@ -47,7 +47,7 @@ import Testing
       let instance = try #require(try host.instances()["hiclaw-worker-alice"])
       #expect(instance.state == "running")
 
-      result = host.cli("delete", "worker", "alice", "--wait")
+      result = await host.cli("delete", "worker", "alice", "--wait")
       #expect(result.status == 0, "\(result.output)")
       #expect(result.stdout.contains("worker/alice deleted"), "\(result.output)")
       #expect(try await host.request("GET", "/api/v1/workers/alice").status == 404)
@@ -75,7 +75,7 @@ import Testing
         """
       // Workers before the Humans that name them, whatever the file order.
       try ([human] + names.map { workerYAML($0) }).joined(separator: "\n---\n").write(to: file, atomically: true, encoding: .utf8)
-      let result = host.cli("apply", "-f", file.path, "--concurrency", "4")
+      let result = await host.cli("apply", "-f", file.path, "--concurrency", "4")
       #expect(result.status == 0, "\(result.output)")
       #expect(result.stdout.split(separator: "\n").map(String.init) == names.map { "worker/\($0) created" } + ["human/ada created"],
         "\(result.stdout)")
@@ -84,12 +84,12 @@ import Testing
       let renamed = workerYAML("w-23").replacingOccurrences(of: "spec:\n", with: "spec:\n  workerName: other\n")
       try (names.map { $0 == "w-23" ? renamed : workerYAML($0, model: $0 == "w-17" ? "qwen3-max" : "qwen3") })
         .joined(separator: "\n---\n").write(to: file, atomically: true, encoding: .utf8)
-      let again = host.cli("apply", "-f", file.path)
+      let again = await host.cli("apply", "-f", file.path)
       #expect(again.status == 1, "\(again.output)")
       #expect(again.stderr.contains("worker/w-23") && again.stderr.contains("spec.workerName"), "\(again.stderr)")
       #expect(again.stdout.split(separator: "\n").map(String.init)
         == names.filter { $0 != "w-23" }.map { "worker/\($0) \($0 == "w-17" ? "configured" : "unchanged")" }, "\(again.stdout)")
-      #expect(host.cli("apply", "-f", file.path, "--concurrency", "0").status != 0)
+      #expect(await host.cli("apply", "-f", file.path, "--concurrency", "0").status != 0)
     }
   }
 
@@ -110,7 +110,7 @@ import Testing
             - name: also-ok
               modle: m
         """.write(to: file, atomically: true, encoding: .utf8)
-      let result = host.cli("apply", "-f", file.path)
+      let result = await host.cli("apply", "-f", file.path)
       #expect(result.status != 0)
       #expect(result.output.contains("spec.leader.name"), "\(result.output)")
       #expect(result.output.contains("spec.workers[1].modle"), "\(result.output)")
@@ -186,13 +186,13 @@ import Testing
               model: \(w2Model)
         """
       }
-      var result = host.cli("apply", "-f", "-", input: teamYAML("qwen3"))
+      var result = await host.cli("apply", "-f", "-", input: teamYAML("qwen3"))
       #expect(result.status == 0, "\(result.output)")
       let names = ["hiclaw-worker-alpha-lead", "hiclaw-worker-alpha-w1", "hiclaw-worker-alpha-w2"]
       #expect(try await eventually { try Set(host.instances().filter { $0.value.state == "running" }.keys) == Set(names) })
       let before = try host.instances().mapValues(\.id)
 
-      result = host.cli("apply", "-f", "-", input: teamYAML("qwen3-max"))
+      result = await host.cli("apply", "-f", "-", input: teamYAML("qwen3-max"))
       #expect(result.stdout.contains("team/alpha configured"), "\(result.output)")
       #expect(try await eventually { try host.instances()["hiclaw-worker-alpha-w2"]?.id != before["hiclaw-worker-alpha-w2"] })
       let after = try host.instances().mapValues(\.id)
@@ -208,7 +208,7 @@ import Testing
   @Test func theExamplesApplyAndConverge() async throws {
     try await withHost { host in
       let examples = Products.repository.appendingPathComponent("examples/resources").path
-      let result = host.cli("apply", "-f", examples)
+      let result = await host.cli("apply", "-f", examples)
       #expect(result.status == 0, "\(result.output)")
       let lines = result.stdout.split(separator: "\n").map(String.init)
       for reference in ["human/ada", "human/grace", "team/research", "worker/alice", "manager/default"] {
@@ -231,7 +231,7 @@ import Testing
       #expect(Set(try host.instances().keys) == [
         "hiclaw-worker-research-lead", "hiclaw-worker-reader", "hiclaw-worker-writer", "hiclaw-worker-alice", "hiclaw-manager",
       ])
-      let again = host.cli("apply", "-f", examples)
+      let again = await host.cli("apply", "-f", examples)
       #expect(again.stdout.split(separator: "\n").allSatisfy { $0.contains("unchanged") }, "\(again.stdout)")
     }
   }

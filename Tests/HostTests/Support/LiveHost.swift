@@ -149,8 +149,10 @@ final class LiveHost: @unchecked Sendable {
   }
 
   /// Runs the `hiclaw` CLI against this host with the admin token.
-  func cli(_ arguments: String..., input: String? = nil, token: String? = nil) -> CommandResult {
-    runCommand(Products.cli, arguments, environment: [
+  /// Runs the CLI against this host, waiting for it on a thread of its own (a cooperative
+  /// thread blocked in `waitUntilExit` is one of only two on this machine).
+  func cli(_ arguments: String..., input: String? = nil, token: String? = nil) async -> CommandResult {
+    await runCommandOnThread(Products.cli, arguments, environment: [
       "HICLAW_CONTROLLER_URL": url.absoluteString, "HICLAW_TOKEN": token ?? adminToken,
     ], input: input)
   }
@@ -229,12 +231,12 @@ struct CommandResult {
 /// ``runCommand(_:_:environment:input:)`` on a thread of its own, for a command that waits on
 /// something the test itself must do meanwhile: blocking a cooperative thread for it could
 /// leave the test (and the rest of the suite, on 2 cores) without one.
-func runCommandOnThread(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async
-  -> CommandResult
+func runCommandOnThread(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+  input: String? = nil) async -> CommandResult
 {
   await withCheckedContinuation { continuation in
     Thread.detachNewThread {
-      continuation.resume(returning: runCommand(executable, arguments, environment: environment))
+      continuation.resume(returning: runCommand(executable, arguments, environment: environment, input: input))
     }
   }
 }
