@@ -5,16 +5,16 @@
 #endif
 
 // Hand-written JSON for the wire messages of every worker-backend call (create, start, stop,
-// delete, inspect requests and the instance status they answer).
+// delete, inspect requests and the instance status they answer) and for driver events.
 //
 // Why: these cross the ABI on every reconcile, encoded and decoded once on each side, and
-// Foundation's Codable coders cost 20–40 µs per message here (a quarter of a reconcile's CPU in
-// the apply benchmark, BM1). Both paths give the same values: the fast decoder accepts only
+// Foundation's Codable coders cost 20–40 µs per message here (about a fifth of a reconcile's CPU
+// in the apply benchmark, BM1, before this path). Both paths give the same values: the fast decoder accepts only
 // documents it fully understands (strict syntax, no repeated keys, integer literals for
 // integers, no fields it does not model) and answers nil for anything else, which then goes
 // through the Codable path and gets its exact error messages. The fast encoder writes compact
 // JSON with keys sorted by their UTF-8 bytes and unescaped slashes, like ``WireJSON/encode(_:)``.
-// Tests/DriverProtocolsTests check both against the Codable implementations.
+// Tests/DriverHostTests/WireFastPathTests.swift checks both against the Codable implementations.
 
 /// A wire message with a hand-written encoding. `false` means "use Codable" (a field this
 /// encoder does not model is set).
@@ -526,5 +526,24 @@ extension WorkerBackendV1.InstanceStatus: WireFastEncodable, WireFastDecodable {
     else { return nil }
     self.init(name: name, id: id, state: WorkerBackendV1.InstanceState(rawValue: stateText) ?? .unknown,
       exitCode: exitCode, labels: labels ?? [:], image: image, endpoints: endpoints, message: message)
+  }
+}
+
+/// What a driver reports with `emit_event` (the memory backend: one per instance change).
+extension HostEvent: WireFastEncodable, WireFastDecodable {
+  func writeWire(_ writer: inout WireWriter) -> Bool {
+    writer.beginObject()
+    writer.field("message", message)
+    writer.field("reason", reason)
+    writer.field("type", type.rawValue)
+    writer.endObject()
+    return true
+  }
+
+  init?(wire value: WireValue) {
+    guard case .object(let members) = value, let reason = members["reason"]?.string,
+      let message = members["message"]?.string, let type = members["type"]?.string.flatMap(EventType.init(rawValue:))
+    else { return nil }
+    self.init(type: type, reason: reason, message: message)
   }
 }

@@ -1,4 +1,4 @@
-// The hand-written JSON of the hot worker-backend messages (DriverProtocols/WireFastPath.swift)
+// The hand-written JSON of the hot worker-backend messages and driver events (DriverProtocols/WireFastPath.swift)
 // against Foundation's Codable coders: same values both ways, the Codable path (and its error
 // messages) for everything the fast path does not fully understand.
 @testable import DriverProtocols
@@ -50,6 +50,7 @@ struct WireFastPathTests {
     try Self.roundTrips(status)
     try Self.roundTrips(V1.NameRequest(name: random.text()))
     try Self.roundTrips(V1.StopRequest(name: random.text(), timeoutSeconds: random.maybe { random.below(100) }))
+    try Self.roundTrips(HostEvent(type: random.below(2) == 0 ? .normal : .warning, reason: random.text(), message: random.text()))
   }
 
   @Test func keysAreSortedAndDictionariesDoNotDependOnInsertionOrder() throws {
@@ -79,6 +80,13 @@ struct WireFastPathTests {
       config: ["x": .number(1)])
     #expect(try WireJSON.decode(V1.CreateRequest.self, from: WireJSON.encode(withPorts)) == withPorts)
     #expect(try WireJSON.encode(withPorts) == Self.foundationBytes(withPorts))
+  }
+
+  /// An event type the fast path does not know is Codable's to refuse.
+  @Test func anUnknownEventTypeTakesTheCodablePath() {
+    let document = Data(#"{"type":"Loud","reason":"r","message":"m"}"#.utf8)
+    #expect(document.withUnsafeBytes { WireValue.parse($0).flatMap { HostEvent(wire: $0) } } == nil)
+    #expect(throws: (any Error).self) { try WireJSON.decode(HostEvent.self, from: document) }
   }
 
   /// Bad input gets the errors it always got (they come from the Codable path).
