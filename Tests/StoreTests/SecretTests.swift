@@ -189,6 +189,23 @@ import Testing
   }
 }
 
+@Suite struct AgentTokenTests {
+  /// The token and the secret recording it are one write: both or neither.
+  @Test func aTokenKeptInASecretIsWrittenWithItOrNotAtAll() async throws {
+    try await withStore { store, _ in
+      let issued = try await store.createToken(role: "worker", subject: "alice", keptIn: "agent-token/worker/alice")
+      #expect(try await store.verifyToken(issued.token) == issued.identity)
+      #expect(try await store.secret("agent-token/worker/alice")?.string == "\(issued.identity.id) \(issued.token)")
+
+      let before = try await store.tokens()
+      await #expect(throws: StoreError.self) {
+        _ = try await store.createToken(role: "worker", subject: "bob", keptIn: "bad\nname")
+      }
+      #expect(try await store.tokens() == before, "a refused secret name writes no token either")
+    }
+  }
+}
+
 @Suite struct TokenEncodingTests {
   /// The hand-written encoders give exactly what Foundation would (base64url per RFC 4648 §5
   /// without padding; lower-case hex), for every length and tail case.

@@ -33,24 +33,30 @@ extension Store {
   /// the name is authenticated with it, so a sealed value cannot be moved to another name.
   /// - Throws: ``StoreError/Code-swift.struct/invalid`` for a bad name.
   public func putSecret(_ name: String, _ value: SecretValue) async throws(StoreError) {
+    let sealed = try seal(value, as: name)
+    try await write("storing the secret \(name)") { context in try Self.storeSealed(context, name, sealed) }
+  }
+
+  /// Validates `name` and seals `value` under it (AES-256-GCM, the name authenticated).
+  func seal(_ value: SecretValue, as name: String) throws(StoreError) -> Data {
     try Self.validateSecretName(name)
-    let sealed: Data
     do {
       guard let combined = try AES.GCM.seal(value.data, using: secretsKey, authenticating: Data(name.utf8)).combined
       else { throw StoreError(.internal, "AES-GCM produced no combined box", fix: "report this as a bug") }
-      sealed = combined
+      return combined
     } catch let error as StoreError {
       throw error
     } catch {
       throw StoreError(.internal, "cannot encrypt the secret \(name)", fix: "report this as a bug",
         underlying: "\(type(of: error))")
     }
-    try await write("storing the secret \(name)") { context in
-      try context.db.cachedStatement(sql: """
-        INSERT INTO secrets (name, sealed, updated_at) VALUES (?, ?, ?)
-        ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
-        """).execute(arguments: [name, sealed, context.nowMillis])
-    }
+  }
+
+  static func storeSealed(_ context: WriteContext, _ name: String, _ sealed: Data) throws {
+    try context.db.cachedStatement(sql: """
+      INSERT INTO secrets (name, sealed, updated_at) VALUES (?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
+      """).execute(arguments: [name, sealed, context.nowMillis])
   }
 
   /// The secret's value, or `nil` if there is none.

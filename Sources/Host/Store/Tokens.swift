@@ -35,15 +35,29 @@ extension Store {
   /// Mints a token for `role` (scoped to `subject`) and stores only its SHA-256.
   /// - Returns: the plaintext, once.
   public func createToken(role: String, subject: String = "") async throws(StoreError) -> IssuedToken {
+    try await createToken(role: role, subject: subject, keptIn: nil)
+  }
+
+  /// Mints a token and, in the same transaction, keeps `"<id> <token>"` in the secret
+  /// `secretName` (encrypted like any secret): both are written or neither, so a crash cannot
+  /// leave a valid token whose id nobody recorded (and so nobody could revoke). For tokens the
+  /// host hands to its own agents.
+  /// - Throws: ``StoreError/Code-swift.struct/invalid`` for an empty role or a bad secret name
+  ///   (nothing written).
+  public func createToken(role: String, subject: String = "", keptIn secretName: String?) async throws(StoreError)
+    -> IssuedToken
+  {
     guard !role.isEmpty else {
       throw StoreError(.invalid, "a token needs a role", fix: "pass a role such as admin")
     }
     let token = Self.tokenPrefix + Self.base64URL(Self.randomBytes(32))
     let id = "tok_" + Self.hex(Self.randomBytes(8))
     let hash = Self.tokenHash(token)
+    let sealed = try secretName.map { name throws(StoreError) in (name, try seal(SecretValue("\(id) \(token)"), as: name)) }
     let identity = try await write("creating a \(role) token") { context in
       try context.db.cachedStatement(sql: "INSERT INTO api_tokens (id, hash, role, subject, created_at) VALUES (?, ?, ?, ?, ?)")
         .execute(arguments: [id, hash, role, subject, context.nowMillis])
+      if let (name, box) = sealed { try Self.storeSealed(context, name, box) }
       return TokenIdentity(id: id, role: role, subject: subject, createdAt: context.now)
     }
     return IssuedToken(token: token, identity: identity)

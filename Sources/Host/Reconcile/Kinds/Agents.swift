@@ -209,17 +209,8 @@ struct AgentMachinery: Sendable {
       case .teamLeader: ("team-leader", subject.team ?? "")
       case .manager: ("manager", memberName)
       }
-    let issued = try await store.createToken(role: role, subject: tokenSubject)
-    // "<id> <token>": the id is what revocation needs. A token that could not be recorded is
-    // revoked at once (it could never be revoked later). A crash between the two writes can
-    // still orphan one; it grants only this agent's own rights.
-    do {
-      try await store.putSecret(secretName, SecretValue("\(issued.identity.id) \(issued.token)"))
-    } catch {
-      _ = try? await store.revokeToken(id: issued.identity.id)
-      throw error
-    }
-    return issued.token
+    // Kept as "<id> <token>" (the id is what revocation needs), in the token's own transaction.
+    return try await store.createToken(role: role, subject: tokenSubject, keptIn: secretName).token
   }
 
   func revokeAgentToken(_ subject: AgentSubject) async throws {
