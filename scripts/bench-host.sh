@@ -14,7 +14,9 @@
 #   2. The benchmark, which prints tables and JSON lines; both are also saved under
 #      .build-bench/bench-results/ (bench-host-<UTC time>.txt and .jsonl).
 #
-# Environment: BENCH_SCRATCH (scratch path, default .build-bench), BENCH_NO_BUILD=1 (skip step 1).
+# Environment: BENCH_SCRATCH (scratch path, default .build-bench), BENCH_NO_BUILD=1 (skip step 1),
+# BENCH_WINDOWS=1 (note each BM1 phase's start and end in CLOCK_MONOTONIC seconds, to cut a
+# `perf record -k mono -g` profile of the run with `perf report --time START,END`).
 # Results and how to read them: Benchmarks/RESULTS.md ("Host benchmarks").
 set -euo pipefail
 

@@ -188,9 +188,7 @@ enum ApplyBench {
           let sample = try await onThread("post-paths") {
             try GetBench.measure(port: port, clients: 1, total: total, requests: requests, expectStatus: status)
           }
-          if ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil {
-            note("window post \(item.name.prefix(12)) \(windowStart) \(nowNanoseconds())")
-          }
+          noteWindow("POST path: \(item.name)", windowStart, nowNanoseconds())
           p50s[item.name, default: []].append(sample.p50)
         }
       }
@@ -314,7 +312,7 @@ enum ApplyBench {
       let controllers = Task { await manager.run() }
       let end = try await runningAt
       let reconcileCPU = cpuSeconds() - reconcileCPUStart
-      if ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil { note("window reconcile \(reconcileStart) \(end)") }
+      noteWindow("reconciles alone", reconcileStart, end)
       controllers.cancel()
       await controllers.value
       await host.stop()
@@ -332,6 +330,13 @@ enum ApplyBench {
     case requests(Int)
     /// The `hiclaw` binary: `hiclaw apply -f file`.
     case cli(String, URL)
+
+    var label: String {
+      switch self {
+      case .requests(let count): "\(count) in-process client(s)"
+      case .cli: "hiclaw apply"
+      }
+    }
   }
 
   static func once(
@@ -366,7 +371,7 @@ enum ApplyBench {
       let end = try await runningAt
       hostCPU = cpuSeconds() - cpuStart
       if case .requests = client { hostCPU -= clientCPU }
-      if ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil { note("window \(client) \(start) \(end)") }
+      noteWindow("apply, \(client.label)", start, end)
       let settled = await host.waitForQuiet()
       // Check the result the slow way, outside the clock.
       let list = try await host.store.list(kind: workerKind)

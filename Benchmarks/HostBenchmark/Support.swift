@@ -122,6 +122,13 @@ func note(_ message: String) {
   FileHandle.standardError.write(Data("  … \(message)\n".utf8))
 }
 
+/// With `BENCH_WINDOWS` set, notes when a measured phase ran, in CLOCK_MONOTONIC seconds, so a
+/// profile taken with `perf record -k mono …` can be cut to it (`perf report --time START,END`).
+func noteWindow(_ name: String, _ start: UInt64, _ end: UInt64) {
+  guard ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil else { return }
+  note(String(format: "window %@: %.6f,%.6f", name, Double(start) / 1e9, Double(end) / 1e9))
+}
+
 /// `Duration` in seconds.
 extension Duration {
   var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
