@@ -27,6 +27,19 @@ protocol WireFastDecodable {
   init?(wire value: WireValue)
 }
 
+/// An optional answer (`inspect` and `create`-if-absent read `InstanceStatus?`): `null` is nil,
+/// anything else is the wrapped message, as Codable's `Optional` decodes a top-level value.
+extension Optional: WireFastDecodable where Wrapped: WireFastDecodable {
+  init?(wire value: WireValue) {
+    if case .null = value {
+      self = .none
+      return
+    }
+    guard let wrapped = Wrapped(wire: value) else { return nil }
+    self = .some(wrapped)
+  }
+}
+
 /// A parsed JSON document that keeps integer literals apart from other numbers.
 indirect enum WireValue {
   case null

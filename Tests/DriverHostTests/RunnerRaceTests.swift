@@ -61,4 +61,38 @@ struct RunnerRaceTests {
       await driver.shutdown()
     }
   }
+  /// The reader thread closes a dead runner's socket while other threads may still be sending
+  /// on it (a request that passed the `exited` check, a service reply). The number can be reused
+  /// at once by the next socket the process opens — the restarted runner's — so a send after the
+  /// close must fail without writing anything, whichever socket now has the number.
+  @Test("a channel closed by its reader writes nothing, even when its number is reused")
+  func sendAfterCloseWritesNothing() throws {
+    var old: [Int32] = [-1, -1]
+    try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &old) == 0)
+    let channel = FrameChannel(fd: old[0])
+    #expect(channel.send([1, 2, 3]))
+    channel.closeDescriptor()
+    channel.closeDescriptor()  // idempotent: must not close whatever has the number next
+    // The lowest free number is the one just closed: the "next runner" socket takes it.
+    var next: [Int32] = [-1, -1]
+    try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &next) == 0)
+    defer {
+      close(next[0])
+      close(next[1])
+      close(old[1])
+    }
+    #expect(next[0] == old[0] || next[1] == old[0], "the test needs the number reused (got \(next), closed \(old[0]))")
+    #expect(!channel.send([9, 9, 9, 9]))
+    // Nothing reached either end of the new pair.
+    var byte: UInt8 = 0
+    for fd in next {
+      let flags = fcntl(fd, F_GETFL)
+      _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+      #expect(recv(fd, &byte, 1, 0) == -1 && errno == EAGAIN, "descriptor \(fd) received a stray byte")
+    }
+    // The old peer still sees what was sent before the close, then end of stream.
+    var buffer = [UInt8](repeating: 0, count: 8)
+    #expect(read(old[1], &buffer, 8) == 3)
+    #expect(read(old[1], &buffer, 8) == 0)
+  }
 }

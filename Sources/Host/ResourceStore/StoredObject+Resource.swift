@@ -37,13 +37,13 @@ extension StoredObject {
     do {
       switch kind {
       case .worker:
-        return .worker(Worker(metadata: meta, spec: try spec.decode(), status: try status.decode()))
+        return .worker(Worker(metadata: meta, spec: try spec.decodeModel(), status: try status.decodeModel()))
       case .team:
-        return .team(Team(metadata: meta, spec: try spec.decode(), status: try status.decode()))
+        return .team(Team(metadata: meta, spec: try spec.decodeModel(), status: try status.decodeModel()))
       case .human:
-        return .human(Human(metadata: meta, spec: try spec.decode(), status: try status.decode()))
+        return .human(Human(metadata: meta, spec: try spec.decodeModel(), status: try status.decodeModel()))
       case .manager:
-        return .manager(Manager(metadata: meta, spec: try spec.decode(), status: try status.decode()))
+        return .manager(Manager(metadata: meta, spec: try spec.decodeModel(), status: try status.decodeModel()))
       }
     } catch {
       throw StoreError(.internal, key: key, "the stored \(key) does not decode: \(error)",
@@ -61,6 +61,27 @@ extension StoredObject {
   }
 }
 
+extension StoredJSON {
+  /// A Model value as a store document: encoded by ``NodeEncoder`` (no `JSONEncoder` text to
+  /// write and re-read), then canonicalised by the store as any other input.
+  /// - Throws: ``StoreError/Code-swift.struct/invalid`` for values JSON cannot carry (NaN).
+  init<T: Encodable>(model value: T) throws(StoreError) {
+    let bytes: [UInt8]
+    do { bytes = try NodeEncoder.jsonBytes(value) } catch {
+      throw StoreError(.invalid, "cannot encode \(T.self) as JSON: \(error)",
+        fix: "make the value encodable (non-finite floating-point numbers, for example, are not JSON)")
+    }
+    try self.init(parsing: Data(bytes))
+  }
+}
+
+extension StoredJSON {
+  /// The document as a Model value (``NodeDecoder``; the same values as `JSONDecoder`).
+  func decodeModel<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+    try NodeDecoder.decode(type, from: Data(text.utf8))
+  }
+}
+
 extension ObjectKey {
   /// The key of `name` of `kind` in the default namespace.
   public init(_ kind: Kind, _ name: String, namespace: String = ObjectMeta.defaultNamespace) {
@@ -74,19 +95,19 @@ extension ObjectKey {
 extension AnyResource {
   func encodedSpec() throws(StoreError) -> StoredJSON {
     switch self {
-    case .worker(let value): try StoredJSON(encoding: value.spec)
-    case .team(let value): try StoredJSON(encoding: value.spec)
-    case .human(let value): try StoredJSON(encoding: value.spec)
-    case .manager(let value): try StoredJSON(encoding: value.spec)
+    case .worker(let value): try StoredJSON(model: value.spec)
+    case .team(let value): try StoredJSON(model: value.spec)
+    case .human(let value): try StoredJSON(model: value.spec)
+    case .manager(let value): try StoredJSON(model: value.spec)
     }
   }
 
   func encodedStatus() throws(StoreError) -> StoredJSON {
     switch self {
-    case .worker(let value): try StoredJSON(encoding: value.status)
-    case .team(let value): try StoredJSON(encoding: value.status)
-    case .human(let value): try StoredJSON(encoding: value.status)
-    case .manager(let value): try StoredJSON(encoding: value.status)
+    case .worker(let value): try StoredJSON(model: value.status)
+    case .team(let value): try StoredJSON(model: value.status)
+    case .human(let value): try StoredJSON(model: value.status)
+    case .manager(let value): try StoredJSON(model: value.status)
     }
   }
 
@@ -135,7 +156,7 @@ extension Store {
     let meta = resource.metadata
     let object = StoredObject(
       key: resource.key, resourceVersion: meta.resourceVersion.flatMap(Int64.init) ?? 0,
-      status: try StoredJSON(encoding: resource.status))
+      status: try StoredJSON(model: resource.status))
     return try await updateStatus(object)
   }
 }

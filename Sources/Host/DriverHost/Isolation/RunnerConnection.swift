@@ -194,7 +194,10 @@ final class RunnerConnection: @unchecked Sendable {
       // retries from its completion handler waits for the restarted runner.
       onExit(self, description)
       for completion in pending.values { completion(nil) }
-      close(channel.fd)
+      // Under the channel's write lock: a request that passed the `exited` check above just
+      // before it was set, or a service reply from the pool, must not write to this number
+      // once it is closed (the next runner's socket may get it).
+      channel.closeDescriptor()
     }
   }
 

@@ -117,6 +117,8 @@ struct FrameReader {
 final class FrameChannel: @unchecked Sendable {
   let fd: Int32
   private var writeLock = pthread_mutex_t()
+  /// Guarded by `writeLock`.
+  private var descriptorClosed = false
   private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
   private var readStart = 0
   private var readEnd = 0
@@ -128,11 +130,14 @@ final class FrameChannel: @unchecked Sendable {
     pthread_mutex_init(&writeLock, nil)
   }
 
-  /// Writes one frame; false if the peer is gone.
+  /// Writes one frame; false if the peer is gone or the descriptor was closed.
   @discardableResult
   func send(_ frame: [UInt8]) -> Bool {
     pthread_mutex_lock(&writeLock)
     defer { pthread_mutex_unlock(&writeLock) }
+    // Checked under the lock that ``closeDescriptor()`` takes: once closed, the number may
+    // already belong to another socket (the restarted runner's), which must never see our bytes.
+    guard !descriptorClosed else { return false }
     return frame.withUnsafeBytes { raw in
       var sent = 0
       while sent < raw.count {
@@ -205,5 +210,15 @@ final class FrameChannel: @unchecked Sendable {
 
   func close() {
     shutdown(fd, Int32(SHUT_RDWR))
+  }
+
+  /// Closes the descriptor, once; every later ``send(_:)`` fails without writing. Call only when
+  /// ``receive()`` is done (it reads without the lock).
+  func closeDescriptor() {
+    pthread_mutex_lock(&writeLock)
+    defer { pthread_mutex_unlock(&writeLock) }
+    guard !descriptorClosed else { return }
+    descriptorClosed = true
+    Glibc.close(fd)
   }
 }

@@ -22,14 +22,12 @@ public enum CanonicalJSON {
     return output
   }
 
-  /// The value as a ``JSONNode`` (through `JSONEncoder`, whose output is then re-read, so the
-  /// result does not depend on how the encoder orders keys or formats numbers).
+  /// The value as a ``JSONNode`` (``NodeEncoder``: the tree `JSONEncoder` would write, without
+  /// the text in between).
   public static func node(of value: some Encodable) -> JSONNode {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    // The Model's types encode only strings, numbers, booleans and containers; failure here
+    // The Model's types encode only strings, integers, booleans and containers; failure here
     // would be a programming error in a Codable conformance.
-    guard let data = try? encoder.encode(value), let node = try? JSONNode.parse(data) else {
+    guard let node = try? NodeEncoder.encode(value) else {
       preconditionFailure("CanonicalJSON: \(type(of: value)) did not encode to JSON")
     }
     return node

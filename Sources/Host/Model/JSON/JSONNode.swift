@@ -70,6 +70,10 @@ extension JSONNode: Codable {
       self = strict.node ?? .null
       return
     }
+    if let tree = decoder as? NodeDecoderState {
+      self = tree.node
+      return
+    }
     let container = try decoder.singleValueContainer()
     if container.decodeNil() {
       self = .null

@@ -38,11 +38,11 @@ public final class Controller: Sendable {
       group.addTask {
         // Shut the queue down when the run is cancelled, which ends the workers.
         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-        await self.queue.shutDown()
+        self.queue.shutDown()
       }
       await group.next()
       group.cancelAll()
-      await queue.shutDown()
+      queue.shutDown()
     }
   }
 
@@ -54,9 +54,9 @@ public final class Controller: Sendable {
         var seen: [ObjectKey: ReconcileInputs] = [:]
         for item in list.items {
           seen[item.key] = ReconcileInputs(item)
-          await queue.add(item.key)
+          queue.add(item.key)
         }
-        metrics.depth(await queue.depth)
+        metrics.depth(queue.depth)
         let watch = try await store.watch(kind: kind, fromRevision: list.resourceVersion)
         for try await event in watch {
           let key = event.object.key
@@ -70,8 +70,8 @@ public final class Controller: Sendable {
             if event.type == .modified, seen[key] == inputs { continue }
             seen[key] = inputs
           }
-          await queue.add(key)
-          metrics.depth(await queue.depth)
+          queue.add(key)
+          metrics.depth(queue.depth)
         }
         if Task.isCancelled { return }
       } catch let error where error.code == .closed || error.code == .cancelled {
@@ -87,8 +87,8 @@ public final class Controller: Sendable {
   private func work() async {
     while let key = await queue.next() {
       await reconcileOnce(key)
-      await queue.done(key)
-      metrics.depth(await queue.depth)
+      queue.done(key)
+      metrics.depth(queue.depth)
     }
   }
 
@@ -97,25 +97,25 @@ public final class Controller: Sendable {
     do {
       let result = try await reconciler.reconcile(key)
       metrics.finished(.success, after: ContinuousClock.now - start)
-      await queue.forget(key)
-      if let delay = result.requeueAfter { await queue.add(key, after: delay) }
+      queue.forget(key)
+      if let delay = result.requeueAfter { queue.add(key, after: delay) }
     } catch let error as TerminalError {
       metrics.finished(.terminal, after: ContinuousClock.now - start)
-      await queue.forget(key)
+      queue.forget(key)
       logger.warning("reconcile failed (not retried until the object changes)",
         metadata: ["key": "\(key)", "reason": "\(error.reason)", "error": "\(error.message)"])
     } catch let error as StoreError where error.code == .conflict {
       // Someone wrote the object meanwhile: read it again soon. Counted apart from errors.
       metrics.finished(.conflict, after: ContinuousClock.now - start)
-      await queue.addRateLimited(key)
+      queue.addRateLimited(key)
     } catch let error as StoreError where error.code == .closed {
       metrics.finished(.error, after: ContinuousClock.now - start)
     } catch {
       metrics.finished(.error, after: ContinuousClock.now - start)
-      let failures = await queue.failureCount(key)
+      let failures = queue.failureCount(key)
       logger.log(level: failures < 3 ? .info : .warning, "reconcile failed; retrying with backoff",
         metadata: ["key": "\(key)", "failures": "\(failures + 1)", "error": "\(error)"])
-      await queue.addRateLimited(key)
+      queue.addRateLimited(key)
     }
   }
 }
@@ -144,12 +144,14 @@ struct ReconcileInputs: Hashable {
 /// `hiclaw_reconcile_total{kind,outcome}`, `hiclaw_reconcile_errors_total{kind}`,
 /// `hiclaw_reconcile_duration_seconds{kind}`, `hiclaw_workqueue_depth{kind}`.
 struct ReconcileMetrics: Sendable {
-  enum Outcome: String { case success, error, conflict, terminal }
+  enum Outcome: String, CaseIterable { case success, error, conflict, terminal }
 
   let kind: String
   let duration: Metrics.Timer
   let depthGauge: Gauge
   let errors: Counter
+  /// One counter per outcome, made once (making one is a lookup in the metrics backend).
+  let outcomes: [Outcome: Counter]
 
   init(kind: Kind) {
     self.kind = kind.rawValue
@@ -157,10 +159,15 @@ struct ReconcileMetrics: Sendable {
       preferredDisplayUnit: .seconds)
     depthGauge = Gauge(label: "hiclaw_workqueue_depth", dimensions: [("kind", kind.rawValue)])
     errors = Counter(label: "hiclaw_reconcile_errors_total", dimensions: [("kind", kind.rawValue)])
+    var outcomes: [Outcome: Counter] = [:]
+    for outcome in Outcome.allCases {
+      outcomes[outcome] = Counter(label: "hiclaw_reconcile_total", dimensions: [("kind", kind.rawValue), ("outcome", outcome.rawValue)])
+    }
+    self.outcomes = outcomes
   }
 
   func finished(_ outcome: Outcome, after elapsed: Duration) {
-    Counter(label: "hiclaw_reconcile_total", dimensions: [("kind", kind), ("outcome", outcome.rawValue)]).increment()
+    outcomes[outcome]?.increment()
     if outcome == .error || outcome == .terminal { errors.increment() }
     let parts = elapsed.components
     duration.recordNanoseconds(parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000)
