@@ -55,6 +55,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
   ],
   targets: [
     // The C ABI: one header (include/hiclaw_driver.h), the protocol schemas, no code.
@@ -105,6 +106,7 @@ let package = Package(
         "Model", "Store", "ResourceStore", "DriverHost", "DriverProtocols",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "HeapModule", package: "swift-collections"),
       ],
       path: "Sources/Host/Reconcile", swiftSettings: strictSwift),
     .target(
@@ -113,6 +115,7 @@ let package = Package(
         "DriverABI", "DriverProtocols", "CCurl", "CSystemShims",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "HeapModule", package: "swift-collections"),
       ],
       path: "Sources/Host/DriverHost", swiftSettings: strictSwift),
     .target(

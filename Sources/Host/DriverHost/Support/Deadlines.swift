@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HeapModule
 
 /// Runs actions at deadlines: one min-heap and one thread for the whole process.
 ///
@@ -23,14 +24,17 @@ final class Deadlines: @unchecked Sendable {
     fileprivate let id: UInt64
   }
 
-  private struct Entry {
+  /// A heap entry, ordered by deadline (swift-collections' `Heap`).
+  private struct Entry: Comparable {
     var deadline: UInt64
     var id: UInt64
+
+    static func < (lhs: Entry, rhs: Entry) -> Bool { lhs.deadline < rhs.deadline }
   }
 
   // All state below is guarded by `condition`.
   private let condition = NSCondition()
-  private var heap: [Entry] = []
+  private var heap = Heap<Entry>()
   private var actions: [UInt64: (deadline: UInt64, action: @Sendable () -> Void)] = [:]
   private var nextID: UInt64 = 1
   private var started = false
@@ -53,13 +57,13 @@ final class Deadlines: @unchecked Sendable {
     let id = nextID
     nextID += 1
     actions[id] = (deadline, action)
-    push(Entry(deadline: deadline, id: id))
+    heap.insert(Entry(deadline: deadline, id: id))
     if !started {
       started = true
       let thread = Thread { [self] in run() }
       thread.name = "hc-deadlines"
       thread.start()
-    } else if heap[0].id == id {
+    } else if heap.min?.id == id {
       condition.signal()
     }
     return Ticket(id: id)
@@ -91,8 +95,8 @@ final class Deadlines: @unchecked Sendable {
     condition.lock()
     thread = ThreadActivity.currentThreadID()
     while true {
-      while let top = heap.first, actions[top.id] == nil { pop() }
-      guard let top = heap.first else {
+      while let top = heap.min, actions[top.id] == nil { heap.removeMin() }
+      guard let top = heap.min else {
         condition.wait()
         continue
       }
@@ -101,7 +105,7 @@ final class Deadlines: @unchecked Sendable {
         _ = condition.wait(until: Date(timeIntervalSinceNow: Double(top.deadline - now) / 1e9))
         continue
       }
-      pop()
+      heap.removeMin()
       if let fired = actions.removeValue(forKey: top.id) {
         DispatchQueue.global().async(execute: fired.action)
       }
@@ -109,36 +113,7 @@ final class Deadlines: @unchecked Sendable {
   }
 
   private func rebuild() {
-    heap = actions.map { Entry(deadline: $0.value.deadline, id: $0.key) }
-    heap.sort { $0.deadline < $1.deadline }  // a sorted array is a valid min-heap
-  }
-
-  private func push(_ entry: Entry) {
-    heap.append(entry)
-    var child = heap.count - 1
-    while child > 0 {
-      let parent = (child - 1) / 2
-      guard heap[child].deadline < heap[parent].deadline else { break }
-      heap.swapAt(child, parent)
-      child = parent
-    }
-  }
-
-  private func pop() {
-    let last = heap.removeLast()
-    guard !heap.isEmpty else { return }
-    heap[0] = last
-    var parent = 0
-    while true {
-      let left = 2 * parent + 1
-      let right = left + 1
-      var smallest = parent
-      if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
-      if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
-      if smallest == parent { return }
-      heap.swapAt(parent, smallest)
-      parent = smallest
-    }
+    heap = Heap(actions.map { Entry(deadline: $0.value.deadline, id: $0.key) })
   }
 
   private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

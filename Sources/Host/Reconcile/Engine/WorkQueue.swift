@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import Synchronization
 
 /// A de-duplicating work queue with per-key exponential backoff — client-go's `workqueue`
@@ -19,9 +20,13 @@ import Synchronization
 /// actor's executor and back, and every converged object kept a sleeping task for its resync.
 /// Delays are one min-heap served by one timer task, armed for the earliest deadline only.
 public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
-  private struct Delayed {
+  /// A heap entry, ordered by deadline.
+  private struct Delayed: Comparable {
     var deadline: ContinuousClock.Instant
     var key: Key
+
+    static func < (lhs: Delayed, rhs: Delayed) -> Bool { lhs.deadline < rhs.deadline }
+    static func == (lhs: Delayed, rhs: Delayed) -> Bool { lhs.deadline == rhs.deadline && lhs.key == rhs.key }
   }
 
   private struct State {
@@ -34,7 +39,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     var lastBackoff: [Key: Duration] = [:]
     /// The pending deadline of each delayed key; heap entries that disagree are stale.
     var deadlines: [Key: ContinuousClock.Instant] = [:]
-    var heap: [Delayed] = []
+    var heap = Heap<Delayed>()
     /// The timer task, the deadline it sleeps until and its number (a timer that fires after
     /// it was replaced must not forget its successor).
     var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>, id: UInt64)?
@@ -91,7 +96,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
       guard !state.shuttingDown else { return }
       if let pending = state.deadlines[key], pending <= deadline { return }
       state.deadlines[key] = deadline
-      Self.push(Delayed(deadline: deadline, key: key), into: &state.heap)
+      state.heap.insert(Delayed(deadline: deadline, key: key))
       // Stale entries (superseded by an earlier deadline) leave with a rebuild once they
       // outnumber the live ones.
       if state.heap.count > 64, state.heap.count > 2 * state.deadlines.count { Self.rebuild(&state) }
@@ -101,8 +106,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
 
   /// Points the timer at the earliest live deadline, if it is not already sleeping until it.
   private func armTimer(_ state: inout State) {
-    while let first = state.heap.first, state.deadlines[first.key] != first.deadline { Self.pop(&state.heap) }
-    guard let earliest = state.heap.first?.deadline else {
+    while let first = state.heap.min, state.deadlines[first.key] != first.deadline { state.heap.removeMin() }
+    guard let earliest = state.heap.min?.deadline else {
       state.timer?.task.cancel()
       state.timer = nil
       return
@@ -125,8 +130,8 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     let handOffs: [(CheckedContinuation<Key?, Never>, Key)] = state.withLock { state in
       if state.timer?.id == timer { state.timer = nil }
       var handOffs: [(CheckedContinuation<Key?, Never>, Key)] = []
-      while let first = state.heap.first, first.deadline <= now {
-        Self.pop(&state.heap)
+      while let first = state.heap.min, first.deadline <= now {
+        state.heap.removeMin()
         guard state.deadlines[first.key] == first.deadline else { continue }
         state.deadlines[first.key] = nil
         if let waiter = Self.add(first.key, to: &state) { handOffs.append((waiter, first.key)) }
@@ -234,7 +239,7 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
       state.timer?.task.cancel()
       state.timer = nil
       state.deadlines.removeAll()
-      state.heap.removeAll()
+      state.heap = Heap()
       let waiting = state.waiters
       state.waiters.removeAll()
       return waiting
@@ -242,41 +247,9 @@ public final class WorkQueue<Key: Hashable & Sendable>: Sendable {
     for waiter in waiting { waiter.resume(returning: nil) }
   }
 
-  // MARK: The heap (ordered by deadline)
-
-  private static func push(_ entry: Delayed, into heap: inout [Delayed]) {
-    heap.append(entry)
-    var child = heap.count - 1
-    while child > 0 {
-      let parent = (child - 1) / 2
-      guard heap[child].deadline < heap[parent].deadline else { break }
-      heap.swapAt(child, parent)
-      child = parent
-    }
-  }
-
-  private static func pop(_ heap: inout [Delayed]) {
-    let last = heap.removeLast()
-    guard !heap.isEmpty else { return }
-    heap[0] = last
-    var parent = 0
-    while true {
-      let left = 2 * parent + 1
-      let right = left + 1
-      var smallest = parent
-      if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
-      if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
-      if smallest == parent { return }
-      heap.swapAt(parent, smallest)
-      parent = smallest
-    }
-  }
-
+  /// The heap of the live deadlines only.
   private static func rebuild(_ state: inout State) {
-    var heap: [Delayed] = []
-    heap.reserveCapacity(state.deadlines.count)
-    for (key, deadline) in state.deadlines { push(Delayed(deadline: deadline, key: key), into: &heap) }
-    state.heap = heap
+    state.heap = Heap(state.deadlines.map { Delayed(deadline: $0.value, key: $0.key) })
   }
 }
 
