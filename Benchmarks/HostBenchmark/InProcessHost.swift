@@ -52,7 +52,7 @@ final class InProcessHost: Sendable {
   /// - Parameter backend: with a driver, the controllers run over a fresh instance of it
   ///   (config `{"persist":false,"namespace":"bench"}`: the world stays in memory, no state-file
   ///   rewrite per mutation); without, only the store and the API run.
-  static func start(root: URL, registry: PrometheusCollectorRegistry, backend: MemoryDriver?, concurrency: Int = ControllerManager.defaultConcurrency)
+  static func start(root: URL, registry: PrometheusCollectorRegistry, backend: MemoryDriver?, concurrency: Int = Int(ProcessInfo.processInfo.environment["BENCH_CONCURRENCY"] ?? "") ?? ControllerManager.defaultConcurrency)
     async throws -> InProcessHost
   {
     var logger = Logger(label: "hiclaw-bench-host")
@@ -168,12 +168,17 @@ final class InProcessHost: Sendable {
     return try await withThrowingTaskGroup(of: UInt64?.self) { group in
       group.addTask {
         var running = Set<String>()
+        var timeline = Timeline()
         let watch = try await store.watch(kind: workerKind, fromRevision: revision)
         for try await event in watch where event.type != .deleted {
+          if event.type == .added { timeline.created.append(nowNanoseconds()) }
           // Canonical JSON: sorted keys, no spaces.
           if event.object.status.text.utf8.contains(subsequence: runningPhase) {
-            running.insert(event.object.name)
-            if running.count == count { return nowNanoseconds() }
+            if running.insert(event.object.name).inserted { timeline.running.append(nowNanoseconds()) }
+            if running.count == count {
+              timeline.print()
+              return nowNanoseconds()
+            }
           }
         }
         return nil
@@ -233,5 +238,24 @@ extension String.UTF8View {
       index += 1
     }
     return false
+  }
+}
+
+/// With `BENCH_WINDOWS` set: how many Workers were stored and how many Running, every 50 ms of
+/// an apply (shows whether the reconciles keep pace with the PUTs or wait for them to end).
+struct Timeline {
+  var created: [UInt64] = []
+  var running: [UInt64] = []
+
+  func print() {
+    guard ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil, let start = created.first else { return }
+    let end = max(created.last ?? start, running.last ?? start)
+    var line = "  … timeline (ms: stored/Running):"
+    var at = start
+    while at <= end + 50_000_000 {
+      line += " \((at - start) / 1_000_000): \(created.filter { $0 <= at }.count)/\(running.filter { $0 <= at }.count)"
+      at += 50_000_000
+    }
+    Swift.print(line)
   }
 }

@@ -87,4 +87,30 @@ final class ManualClock: Sendable {
       }?.code == .invalid)
     }
   }
+  /// Reconcilers record Events without waiting: the Event must still commit no later than the
+  /// caller's next awaited write (whoever sees that write sees the Event), and a refused Event
+  /// is reported to the callback, not lost silently.
+  @Test func anEventRecordedWithoutWaitingCommitsWithTheCallersNextWrite() async throws {
+    try await withStore { store, _ in
+      let failures = Shared<[StoreError]>([])
+      for index in 0..<50 {
+        store.recordEventWithoutWaiting(for: key("w\(index)"), type: .normal, reason: "Created", message: "instance \(index)") {
+          error in failures.update { $0.append(error) }
+        }
+        try await store.create(object("w\(index)"))
+        // The object is visible: so is its Event.
+        let events = try await store.events(for: key("w\(index)"))
+        #expect(events.map(\.reason) == ["Created"], "Worker \(index)")
+      }
+      store.recordEventWithoutWaiting(for: key("w0"), type: .normal, reason: "", message: "no reason") { error in
+        failures.update { $0.append(error) }
+      }
+      #expect(failures.value.map(\.code) == [.invalid])
+      await store.close()
+      store.recordEventWithoutWaiting(for: key("w0"), type: .normal, reason: "Late", message: "after close") { error in
+        failures.update { $0.append(error) }
+      }
+      #expect(failures.value.map(\.code) == [.invalid, .closed])
+    }
+  }
 }

@@ -120,17 +120,54 @@ import Testing
   }
 
   @Test func tamperedCiphertextDoesNotDecrypt() async throws {
-    try await withStore { store, _ in
+    try await withTemporaryDirectory { directory in
+      let configuration = StoreConfiguration(directory: directory.appendingPathComponent("data"))
+      let store = try Store(configuration: configuration)
       try await store.putSecret("a", SecretValue("alpha"))
       try await store.putSecret("b", SecretValue("bravo"))
-      // Move b's sealed box under a's name: the name is authenticated, so it must not open.
+      // Move b's sealed box under a's name in the file: the name is authenticated, so it must
+      // not open. (Behind the store's back: its in-memory copy is read from the file at open.)
       try await store.write("test tampering") { context in
         try context.db.execute(sql: "UPDATE secrets SET sealed = (SELECT sealed FROM secrets WHERE name = 'b') WHERE name = 'a'")
       }
-      let error = await storeError { _ = try await store.secret("a") }
+      await store.close()
+      let reopened = try Store(configuration: configuration)
+      let error = await storeError { _ = try await reopened.secret("a") }
       #expect(error?.code == .keyFile)
       #expect(error.map { !$0.description.contains("bravo") && !$0.description.contains("alpha") } == true)
-      #expect(try await store.secret("b")?.string == "bravo")
+      #expect(try await reopened.secret("b")?.string == "bravo")
+      await reopened.close()
+    }
+  }
+
+  /// Secrets are read from memory: what a batch writes is visible to its callers once it
+  /// commits, a write rolled back leaves nothing behind, and a reopened store reads the file.
+  @Test func theInMemoryCopyFollowsCommitsOnly() async throws {
+    try await withTemporaryDirectory { directory in
+      let configuration = StoreConfiguration(directory: directory.appendingPathComponent("data"))
+      let store = try Store(configuration: configuration)
+      try await store.putSecret("kept", SecretValue("one"))
+      try await store.putSecret("gone", SecretValue("two"))
+      #expect(try await store.deleteSecret("gone"))
+      #expect(try await store.deleteSecret("gone") == false)
+      // A write that stores a secret and then fails is undone, in the file and in memory.
+      let failed = await storeError {
+        _ = try await store.write("store, then fail") { context in
+          try Store.storeSealed(context, "phantom", Data([1, 2, 3]))
+          throw StoreError(.invalid, "fail after the insert", fix: "none")
+        }
+      }
+      #expect(failed?.code == .invalid)
+      #expect(try await store.secret("phantom") == nil)
+      #expect(try await store.secretNames() == ["kept"])
+      #expect(try await store.secret("kept")?.string == "one")
+      await store.close()
+      #expect(await storeError { _ = try await store.secret("kept") }?.code == .closed)
+
+      let reopened = try Store(configuration: configuration)
+      #expect(try await reopened.secretNames() == ["kept"])
+      #expect(try await reopened.secret("kept")?.string == "one")
+      await reopened.close()
     }
   }
 }

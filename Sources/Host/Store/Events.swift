@@ -46,13 +46,40 @@ extension Store {
   public func recordEvent(for key: ObjectKey, type: RecordedEvent.EventType, reason: String, message: String)
     async throws(StoreError) -> RecordedEvent
   {
+    let body = try eventWrite(for: key, type: type, reason: reason, message: message)
+    return try await write("recording an Event about \(key)", body)
+  }
+
+  /// Records an Event about `key` without waiting for the commit (reconcilers report progress
+  /// this way: an Event is informational, and waiting for it cost each reconcile a suspension
+  /// and a resumption). It commits in order with the caller's later writes. `onFailure` gets
+  /// the error, if any (on the thread that ran the batch).
+  public func recordEventWithoutWaiting(for key: ObjectKey, type: RecordedEvent.EventType, reason: String,
+    message: String, onFailure: @escaping @Sendable (StoreError) -> Void)
+  {
+    let body: @Sendable (WriteContext) throws -> RecordedEvent
+    do {
+      try checkOpen()
+      body = try eventWrite(for: key, type: type, reason: reason, message: message)
+    } catch {
+      return onFailure(error)
+    }
+    writer.submitWithoutWaiting("recording an Event about \(key)", body) { result in
+      if case .failure(let error) = result { onFailure(error) }
+    }
+  }
+
+  /// The checked write of one Event.
+  private func eventWrite(for key: ObjectKey, type: RecordedEvent.EventType, reason: String, message: String)
+    throws(StoreError) -> @Sendable (WriteContext) throws -> RecordedEvent
+  {
     try key.validate()
     guard !reason.isEmpty else {
       throw StoreError(.invalid, key: key, "an Event about \(key) has an empty reason", fix: "give it a reason such as Created")
     }
     let message = Self.truncate(message)
     let retention = configuration.eventRetention
-    return try await write("recording an Event about \(key)") { context in
+    return { context in
       let db = context.db
       let statement = try db.cachedStatement(sql: """
         INSERT INTO events (kind, namespace, name, type, reason, message, count, first_timestamp, last_timestamp)

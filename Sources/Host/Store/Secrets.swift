@@ -57,16 +57,16 @@ extension Store {
       INSERT INTO secrets (name, sealed, updated_at) VALUES (?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at
       """).execute(arguments: [name, sealed, context.nowMillis])
+    context.recordSecret(name, sealed: sealed)
   }
 
-  /// The secret's value, or `nil` if there is none.
+  /// The secret's value, or `nil` if there is none. Answered from memory (the sealed copy the
+  /// store keeps, ``SealedSecrets``); only the decryption runs here.
   /// - Throws: ``StoreError/Code-swift.struct/keyFile`` if the stored value does not decrypt
   ///   (tampered with, or sealed under another key).
   public func secret(_ name: String) async throws(StoreError) -> SecretValue? {
-    let sealed = try await read("reading the secret \(name)") { db in
-      try Data.fetchOne(db.cachedStatement(sql: "SELECT sealed FROM secrets WHERE name = ?"), arguments: [name])
-    }
-    guard let sealed else { return nil }
+    try checkOpen()
+    guard let sealed = sealedSecrets[name] else { return nil }
     do {
       let box = try AES.GCM.SealedBox(combined: sealed)
       return SecretValue(try AES.GCM.open(box, using: secretsKey, authenticating: Data(name.utf8)))
@@ -81,13 +81,16 @@ extension Store {
   public func deleteSecret(_ name: String) async throws(StoreError) -> Bool {
     try await write("deleting the secret \(name)") { context in
       try context.db.cachedStatement(sql: "DELETE FROM secrets WHERE name = ?").execute(arguments: [name])
-      return context.db.changesCount > 0
+      guard context.db.changesCount > 0 else { return false }
+      context.recordSecret(name, sealed: nil)
+      return true
     }
   }
 
-  /// The names of all secrets, sorted.
+  /// The names of all secrets, sorted by their UTF-8 bytes.
   public func secretNames() async throws(StoreError) -> [String] {
-    try await read("listing secrets") { db in try String.fetchAll(db, sql: "SELECT name FROM secrets ORDER BY name") }
+    try checkOpen()
+    return sealedSecrets.names
   }
 
   private static func validateSecretName(_ name: String) throws(StoreError) {
@@ -96,6 +99,33 @@ extension Store {
     else {
       throw StoreError(.invalid, "a secret name must be 1–253 bytes of printable characters",
         fix: "name secrets like workers/alice/matrix-password")
+    }
+  }
+}
+
+/// Every secret as stored (sealed: encrypted and authenticated, never plaintext), kept in
+/// memory so that reading one is a lookup and a decryption, with no database read and no thread
+/// hop (an agent's API token is read on every reconcile). The writer applies each batch's
+/// secret writes after the commit and before its callers resume, as it does for the object cache,
+/// so a caller reads its own writes. Memory: one sealed value per secret (a few hundred bytes;
+/// a control plane holds O(agents) of them).
+///
+/// Threading: any thread; one lock.
+final class SealedSecrets: Sendable {
+  private let values: Mutex<[String: Data]>
+
+  init(_ values: [String: Data]) { self.values = Mutex(values) }
+
+  subscript(name: String) -> Data? { values.withLock { $0[name] } }
+
+  var names: [String] {
+    values.withLock { Array($0.keys) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+
+  /// Applies a committed batch's writes (nil: deleted), in order.
+  func apply(_ changes: [(name: String, sealed: Data?)]) {
+    values.withLock { values in
+      for change in changes { values[change.name] = change.sealed }
     }
   }
 }

@@ -26,6 +26,9 @@ public struct StoreConfiguration: Sendable {
   public var busyTimeout: Duration = .seconds(30)
   /// Concurrent read connections.
   public var maximumReaderCount = 4
+  /// The WAL size (pages) at which the checkpoint thread copies it back into the database file
+  /// (SQLite's default automatic checkpoint size; see ``Checkpointer``).
+  public var checkpointPages: Int32 = 4000
   /// The wall clock (tests replace it).
   public var clock: @Sendable () -> Date = { Date() }
 
@@ -86,8 +89,12 @@ public final class Store: Sendable {
   let broadcaster: Broadcaster
   /// Every object's current state, for reads (see ``ObjectCache``).
   let objects: ObjectCache
+  /// Every secret, sealed, for reads (see ``SealedSecrets``).
+  let sealedSecrets: SealedSecrets
   let secretsKey: SymmetricKey
   let verifiedTokens = VerifiedTokenCache()
+  /// WAL checkpoints off the writer thread (see ``Checkpointer``).
+  let checkpointer: Checkpointer
   private let lock: DirectoryLock
 
   /// Opens (creating if needed) the store in `configuration.directory`, runs migrations and
@@ -127,7 +134,7 @@ public final class Store: Sendable {
         fix: "check that the data directory is writable and the file is a hiclaw store", underlying: "\(error)")
     }
     let migrator = Schema.migrator
-    let meta: (revision: Int64, keyCheck: Data?, objects: [StoredObject])
+    let meta: (revision: Int64, keyCheck: Data?, objects: [StoredObject], secrets: [String: Data])
     do {
       if try pool.read({ try migrator.hasBeenSuperseded($0) }) {
         throw StoreError(.database, "\(configuration.databaseURL.path) was written by a newer hiclaw (unknown schema migrations)",
@@ -139,7 +146,9 @@ public final class Store: Sendable {
         let check = try Data.fetchOne(db, sql: "SELECT secrets_key_check FROM store_meta WHERE id = 1")
         // Same read transaction as the revision: the cache starts exactly at it.
         let objects = try ObjectRow.decodeAll(RawStatement(db, "SELECT \(ObjectRow.columns) FROM objects"))
-        return (revision, check, objects)
+        var secrets: [String: Data] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, sealed FROM secrets") { secrets[row["name"]] = row["sealed"] }
+        return (revision, check, objects, secrets)
       }
     } catch {
       try? pool.close()
@@ -160,11 +169,21 @@ public final class Store: Sendable {
       throw StoreError.database(error, while: "recording the secrets key check")
     }
 
+    let checkpointer = Checkpointer(path: configuration.databaseURL.path, thresholdPages: configuration.checkpointPages)
+    do {
+      try checkpointer.start(on: pool)
+    } catch {
+      try? pool.close()
+      throw StoreError.database(error, while: "starting the checkpointer")
+    }
+
+    self.checkpointer = checkpointer
     self.pool = pool
     self.secretsKey = key
     self.broadcaster = Broadcaster(lastPublished: meta.revision)
     self.objects = ObjectCache(objects: meta.objects, revision: meta.revision)
-    self.writer = WriteQueue(pool: pool, objects: objects, broadcaster: broadcaster, revision: meta.revision,
+    self.sealedSecrets = SealedSecrets(meta.secrets)
+    self.writer = WriteQueue(pool: pool, objects: objects, secrets: sealedSecrets, broadcaster: broadcaster, revision: meta.revision,
       configuration: configuration)
   }
 
@@ -173,8 +192,15 @@ public final class Store: Sendable {
   public func close() async {
     await writer.close()
     broadcaster.close()
+    checkpointer.stop(on: pool)
     try? pool.close()
     lock.release()
+  }
+
+  deinit {
+    // Dropped without close(): end the checkpoint thread, never touching the pool (the last
+    // reference may go away on the pool's own writer thread).
+    checkpointer.shutDown()
   }
 
   /// The last revision committed.

@@ -33,17 +33,25 @@ final class WriteContext {
 
   func publish(_ event: WatchEvent) { events.append(event) }
 
+  /// Secrets written (a sealed value) or deleted (nil) by this batch, for the in-memory copy
+  /// (``SealedSecrets``) once the batch commits.
+  private(set) var secretChanges: [(name: String, sealed: Data?)] = []
+
+  func recordSecret(_ name: String, sealed: Data?) { secretChanges.append((name, sealed)) }
+
   struct Mark {
     fileprivate let revision: Int64
     fileprivate let eventCount: Int
+    fileprivate let secretCount: Int
   }
 
-  func mark() -> Mark { Mark(revision: revision, eventCount: events.count) }
+  func mark() -> Mark { Mark(revision: revision, eventCount: events.count, secretCount: secretChanges.count) }
 
   /// Forgets what a failed write did (its savepoint was rolled back).
   func reset(to mark: Mark) {
     revision = mark.revision
     events.removeSubrange(mark.eventCount...)
+    secretChanges.removeSubrange(mark.secretCount...)
   }
 }
 
@@ -90,6 +98,7 @@ final class WriteQueue: Sendable {
 
   private let pool: DatabasePool
   private let objects: ObjectCache
+  private let secrets: SealedSecrets
   private let broadcaster: Broadcaster
   private let clock: @Sendable () -> Date
   private let maximumBatchSize: Int
@@ -105,11 +114,12 @@ final class WriteQueue: Sendable {
   private let inlineWrites = Atomic<Int>(0)
   private let retainedRevisions: Int64?
 
-  init(pool: DatabasePool, objects: ObjectCache, broadcaster: Broadcaster, revision: Int64,
+  init(pool: DatabasePool, objects: ObjectCache, secrets: SealedSecrets, broadcaster: Broadcaster, revision: Int64,
     configuration: StoreConfiguration)
   {
     self.pool = pool
     self.objects = objects
+    self.secrets = secrets
     self.broadcaster = broadcaster
     self.clock = configuration.clock
     self.maximumBatchSize = max(1, configuration.maximumBatchSize)
@@ -142,12 +152,23 @@ final class WriteQueue: Sendable {
     let result: Result<R, StoreError> = await withCheckedContinuation { continuation in
       // When this write leads, its batch runs (and resumes `continuation`) before the closure
       // returns, so the task continues without suspending.
-      ledInline = enqueue(WriteOperation(action: action, body: body, continuation: continuation))
+      ledInline = enqueue(WriteOperation(action: action, body: body, completion: { continuation.resume(returning: $0) }))
     }
     // A task writing in a tight loop would otherwise never suspend (every write leads inline)
     // and could hold its cooperative thread indefinitely; give others a turn now and then.
     if ledInline, inlineWrites.add(1, ordering: .relaxed).newValue % 16 == 0 { await Task.yield() }
     return try result.get()
+  }
+
+  /// Queues `body` like ``submit(_:_:)`` but returns at once; `completion` gets the result, on
+  /// the thread that ran the batch (keep it short). For writes whose caller does not need to
+  /// wait (Events): no suspension and no resumption of the calling task. Writes commit in the
+  /// order they were queued, so a later awaited write of the same caller commits with or after
+  /// this one.
+  func submitWithoutWaiting<R: Sendable>(_ action: String, _ body: @escaping @Sendable (WriteContext) throws -> R,
+    completion: @escaping @Sendable (Result<R, StoreError>) -> Void)
+  {
+    enqueue(WriteOperation(action: action, body: body, completion: completion))
   }
 
   /// Refuses new writes and waits for the ones already queued to finish.
@@ -323,6 +344,7 @@ final class WriteQueue: Sendable {
     // Reads see the batch before any of its callers resumes (read-your-writes), and before
     // watchers hear of it.
     objects.apply(context.events, revision: context.revision)
+    if !context.secretChanges.isEmpty { secrets.apply(context.secretChanges) }
     broadcaster.publish(context.events)
     for operation in batch { operation.complete() }
     compactIfDue(db, from: startRevision, to: context.revision)
@@ -392,15 +414,17 @@ protocol PendingWrite: AnyObject, Sendable {
 final class WriteOperation<R: Sendable>: PendingWrite, @unchecked Sendable {
   let action: String
   private let body: @Sendable (WriteContext) throws -> R
-  private let continuation: CheckedContinuation<Result<R, StoreError>, Never>
+  /// Gets the result once the batch committed or failed (resumes the caller, or a callback for
+  /// writes nobody waits for).
+  private let completion: @Sendable (Result<R, StoreError>) -> Void
   private var result: Result<R, StoreError>?
 
   init(action: String, body: @escaping @Sendable (WriteContext) throws -> R,
-    continuation: CheckedContinuation<Result<R, StoreError>, Never>)
+    completion: @escaping @Sendable (Result<R, StoreError>) -> Void)
   {
     self.action = action
     self.body = body
-    self.continuation = continuation
+    self.completion = completion
   }
 
   func run(_ context: WriteContext) throws { result = .success(try body(context)) }
@@ -413,7 +437,7 @@ final class WriteOperation<R: Sendable>: PendingWrite, @unchecked Sendable {
   }
 
   func complete() {
-    continuation.resume(returning: result ?? .failure(StoreError(.internal,
+    completion(result ?? .failure(StoreError(.internal,
       "\(action) finished without a result", fix: "report this as a bug in the hiclaw store")))
   }
 }

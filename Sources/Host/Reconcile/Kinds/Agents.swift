@@ -95,7 +95,7 @@ struct AgentMachinery: Sendable {
       if let existing = try await backend.inspect(plan.instanceName) {
         try checkOwner(existing, plan.subject)
         try await backend.delete(plan.instanceName)
-        await event(owner, .normal, "Deleted", "deleted instance \(plan.instanceName) (desired state Stopped)")
+        event(owner, .normal, "Deleted", "deleted instance \(plan.instanceName) (desired state Stopped)")
       }
       return AgentObservation(containerState: nil, phase: .stopped, recreated: false)
     }
@@ -107,33 +107,33 @@ struct AgentMachinery: Sendable {
     if plan.createFirst, let created = try await backend.createIfAbsent(createRequest(plan)) {
       current = created
       recreated = true
-      await event(owner, .normal, "Created", "created instance \(plan.instanceName) (\(created.id)) from \(plan.image)")
+      event(owner, .normal, "Created", "created instance \(plan.instanceName) (\(created.id)) from \(plan.image)")
     } else {
       current = try await backend.inspect(plan.instanceName)
     }
     if !recreated, let existing = current { try checkOwner(existing, plan.subject) }
     if !recreated, let existing = current, existing.labels[InstanceLabel.specHash] != plan.specHash {
       try await backend.delete(plan.instanceName)
-      await event(owner, .normal, "Recreating", "the spec of \(plan.subject.runtimeName) changed: deleted instance \(existing.id)")
+      event(owner, .normal, "Recreating", "the spec of \(plan.subject.runtimeName) changed: deleted instance \(existing.id)")
       current = nil
     }
     if current == nil {
       current = try await backend.create(createRequest(plan))
       recreated = true
-      await event(owner, .normal, "Created", "created instance \(plan.instanceName) (\(current?.id ?? "?")) from \(plan.image)")
+      event(owner, .normal, "Created", "created instance \(plan.instanceName) (\(current?.id ?? "?")) from \(plan.image)")
     }
     guard var instance = current else { throw DriverCallErrorShim.vanished(plan.instanceName) }
     switch plan.desired {
     case .sleeping:
       if instance.state == .running {
         instance = try await backend.stop(plan.instanceName)
-        await event(owner, .normal, "Stopped", "stopped instance \(plan.instanceName) (desired state Sleeping)")
+        event(owner, .normal, "Stopped", "stopped instance \(plan.instanceName) (desired state Sleeping)")
       }
       return AgentObservation(containerState: instance.state.rawValue, phase: .sleeping, recreated: recreated)
     default:
       if instance.state != .running {
         instance = try await backend.start(plan.instanceName)
-        if !recreated { await event(owner, .normal, "Started", "started instance \(plan.instanceName)") }
+        if !recreated { event(owner, .normal, "Started", "started instance \(plan.instanceName)") }
       }
       let phase: Phase = instance.state == .running ? .running : .pending
       return AgentObservation(containerState: instance.state.rawValue, phase: phase, recreated: recreated)
@@ -168,13 +168,13 @@ struct AgentMachinery: Sendable {
     {
       // Another object's agent under the same runtime name: its container and accounts stay.
       try await revokeAgentToken(subject)
-      await event(owner, .normal, "Skipped", "instance \(instanceName) belongs to \(other): left alone")
+      event(owner, .normal, "Skipped", "instance \(instanceName) belongs to \(other): left alone")
       return
     }
     try await provisioners.deprovision(subject)
     try await backend.delete(instanceName)
     try await revokeAgentToken(subject)
-    await event(owner, .normal, "Deleted", "deleted instance \(instanceName) and the infrastructure of \(subject.runtimeName)")
+    event(owner, .normal, "Deleted", "deleted instance \(instanceName) and the infrastructure of \(subject.runtimeName)")
   }
 
   /// The agent's environment: settings, provisioning results, its API token, then the user's
@@ -222,10 +222,11 @@ struct AgentMachinery: Sendable {
 
   // MARK: Events
 
-  func event(_ key: ObjectKey, _ type: RecordedEvent.EventType, _ reason: String, _ message: String) async {
-    do {
-      try await store.recordEvent(for: key, type: type, reason: reason, message: message)
-    } catch {
+  /// Records an Event without waiting for its commit (it commits in order with the reconcile's
+  /// later writes, so a status that says what happened is never visible before the Event).
+  func event(_ key: ObjectKey, _ type: RecordedEvent.EventType, _ reason: String, _ message: String) {
+    let logger = logger
+    store.recordEventWithoutWaiting(for: key, type: type, reason: reason, message: message) { error in
       logger.debug("could not record an event", metadata: ["key": "\(key)", "error": "\(error)"])
     }
   }

@@ -56,7 +56,7 @@ struct SingleAgentReconcile<R: Resource> {
       if terminal { status.phase = .failed }
       status.setCondition(Condition(type: "Reconciled", status: .false, reason: reason, message: "\(error)",
         observedGeneration: generation))
-      await machinery.event(key, .warning, "ReconcileFailed", "\(error)")
+      machinery.event(key, .warning, "ReconcileFailed", "\(error)")
       try await write(resource, status)
       if let error = error as? TerminalError { throw error }
       if terminal { throw TerminalError(reason: reason, "\(error)") }

@@ -143,7 +143,7 @@ public struct TeamReconciler: Reconciler {
         }
       } catch {
         failures.append("\(member.name): \(error)")
-        await machinery.event(key, .warning, "MemberFailed", "\(member.name): \(error)")
+        machinery.event(key, .warning, "MemberFailed", "\(member.name): \(error)")
       }
       recorded[member.name] = memberStatus
     }
