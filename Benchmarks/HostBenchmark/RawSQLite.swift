@@ -20,7 +20,9 @@ func makeRawDatabase(in directory: URL) async throws -> String {
 }
 
 /// One raw connection with the store's pragmas (WAL, `synchronous=NORMAL`, `foreign_keys=ON`,
-/// multi-thread mode as GRDB opens it) and the store's two statements per write, prepared once.
+/// multi-thread mode as GRDB opens it, and the WAL checkpointed at the store's checkpoint size,
+/// `StoreConfiguration.checkpointPages`, inline as SQLite does by default — the store does it
+/// on a thread of its own) and the store's two statements per write, prepared once.
 ///
 /// A create is what the store writes for an unlabelled object: its `objects` row and its
 /// `ADDED` row in `object_log`, in one `BEGIN IMMEDIATE … COMMIT`. An update: the `objects` row
@@ -43,7 +45,11 @@ final class RawWriter {
       let db = handle
     else { throw BenchError("cannot open \(path)") }
     self.db = db
-    for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000"] {
+    let checkpoint = StoreConfiguration(directory: URL(fileURLWithPath: "/")).checkpointPages
+    for pragma in [
+      "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000",
+      "PRAGMA wal_autocheckpoint=\(checkpoint)",
+    ] {
       guard sqlite3_exec(db, pragma, nil, nil, nil) == SQLITE_OK else {
         throw BenchError("\(pragma): \(String(cString: sqlite3_errmsg(db)))")
       }
