@@ -404,9 +404,21 @@ extension WireWriter {
     self.key(key)
     strings(value)
   }
+
+  mutating func field(_ key: String, _ value: Bool?) {
+    guard let value else { return }
+    self.key(key)
+    bool(value)
+  }
 }
 
 extension WireValue {
+  /// A boolean.
+  var bool: Bool? {
+    if case .bool(let value) = self { return value }
+    return nil
+  }
+
   /// An integer, for `Int` fields (other numbers go to Codable).
   var integer: Int? {
     if case .integer(let value) = self { return value }
@@ -480,6 +492,7 @@ extension WorkerBackendV1.CreateRequest: WireFastEncodable, WireFastDecodable {
     writer.field("labels", labels)
     writer.field("name", name)
     writer.field("network", network)
+    writer.field("start", start)
     writer.endObject()
     return true
   }
@@ -489,9 +502,10 @@ extension WorkerBackendV1.CreateRequest: WireFastEncodable, WireFastDecodable {
     else { return nil }
     for key in ["ports", "mounts", "resources", "config"] where !(members[key]?.isNull ?? true) { return nil }
     guard let command = members.optional("command", \.strings), let env = members.optional("env", \.stringMap),
-      let labels = members.optional("labels", \.stringMap), let network = members.optional("network", \.string)
+      let labels = members.optional("labels", \.stringMap), let network = members.optional("network", \.string),
+      let start = members.optional("start", \.bool)
     else { return nil }
-    self.init(name: name, image: image, command: command, env: env, labels: labels, network: network)
+    self.init(name: name, image: image, command: command, env: env, labels: labels, network: network, start: start)
   }
 }
 

@@ -107,6 +107,11 @@ public enum WorkerBackendV1 {
     public var resources: Resources?
     /// The network to attach to (backend-specific name).
     public var network: String?
+    /// Start the instance once it is created (default false): one call instead of `create`,
+    /// then `start`. Added in a later revision of protocol 1: a backend that does not know it
+    /// ignores it and returns the instance as created, so callers check the returned state and
+    /// call `start` if it is not running.
+    public var start: Bool?
     /// Free-form, backend-specific settings.
     public var config: [String: JSONValue]?
 
@@ -114,7 +119,7 @@ public enum WorkerBackendV1 {
     public init(
       name: String, image: String, command: [String]? = nil, env: [String: String]? = nil,
       labels: [String: String]? = nil, ports: [Port]? = nil, mounts: [Mount]? = nil,
-      resources: Resources? = nil, network: String? = nil, config: [String: JSONValue]? = nil
+      resources: Resources? = nil, network: String? = nil, start: Bool? = nil, config: [String: JSONValue]? = nil
     ) {
       self.name = name
       self.image = image
@@ -125,6 +130,7 @@ public enum WorkerBackendV1 {
       self.mounts = mounts
       self.resources = resources
       self.network = network
+      self.start = start
       self.config = config
     }
   }

@@ -84,6 +84,13 @@ struct SwiftDriverTests {
       #expect(created.labels == ["team": "a"])
       #expect(created.image == "img:1")
 
+      // `start` on create: one call to a running instance.
+      let both = try decode(V1.InstanceStatus.self, try await instance.call(
+        "create", #"{"name":"w9","image":"img:1","start":true}"#, resource: "w9"))
+      #expect(both.state == .running)
+      #expect(try decode(V1.InstanceStatus.self, try await instance.call("inspect", #"{"name":"w9"}"#)).state == .running)
+      _ = try await instance.call("delete", #"{"name":"w9"}"#, resource: "w9")
+
       let again = await callError { try await instance.call("create", create, resource: "w1") }
       #expect(again?.status == .alreadyExists, "\(String(describing: again))")
       #expect(again?.detailsJSON?.contains("mem-000001") == true, "\(String(describing: again?.detailsJSON))")

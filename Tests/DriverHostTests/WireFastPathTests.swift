@@ -39,7 +39,7 @@ struct WireFastPathTests {
       name: random.text(), image: random.text(),
       command: random.maybe { (0..<random.below(4)).map { _ in random.text() } },
       env: random.maybe { random.map() }, labels: random.maybe { random.map() },
-      network: random.maybe { random.text() })
+      network: random.maybe { random.text() }, start: random.maybe { random.below(2) == 0 })
     try Self.roundTrips(create)
     let status = V1.InstanceStatus(
       name: random.text(), id: random.text(),

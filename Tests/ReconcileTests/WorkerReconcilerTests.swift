@@ -125,10 +125,36 @@ import Testing
       let counting = CountingBackend(wrapped: f.backend)
       let reconciler = WorkerReconciler(store: f.store, backend: counting, logger: f.logger)
       _ = try await reconciler.reconcile(ObjectKey(.worker, "hana"))
-      #expect(counting.calls == ["createIfAbsent", "start"])
+      // One call: the create asks the backend to start the instance too.
+      #expect(counting.calls == ["createIfAbsent"])
       _ = try await reconciler.reconcile(ObjectKey(.worker, "hana"))
-      #expect(counting.calls == ["createIfAbsent", "start", "inspect"])
+      #expect(counting.calls == ["createIfAbsent", "inspect"])
       #expect(try await f.store.find(Worker.self, "hana")?.status.phase == .running)
+      #expect(try await f.instances()["hiclaw-worker-hana"]?.state == .running)
+    }
+  }
+
+  /// A backend that does not know `start` on create (an older driver) returns the instance
+  /// created but stopped: the reconciler starts it, as before. A Worker meant to sleep is
+  /// created without being started.
+  @Test func aBackendThatIgnoresStartOnCreateIsStartedSeparately() async throws {
+    try await Fixture.with { f in
+      try await f.create(worker("ines"))
+      let counting = CountingBackend(wrapped: f.backend, ignoringStartOnCreate: true)
+      let reconciler = WorkerReconciler(store: f.store, backend: counting, logger: f.logger)
+      _ = try await reconciler.reconcile(ObjectKey(.worker, "ines"))
+      #expect(counting.calls == ["createIfAbsent", "start"])
+      #expect(try await f.instances()["hiclaw-worker-ines"]?.state == .running)
+      #expect(counting.startRequested == [nil])
+
+      var sleeper = worker("sam")
+      sleeper.spec.state = .sleeping
+      try await f.create(sleeper)
+      let recording = CountingBackend(wrapped: f.backend)
+      _ = try await WorkerReconciler(store: f.store, backend: recording, logger: f.logger).reconcile(ObjectKey(.worker, "sam"))
+      #expect(recording.startRequested == [nil])
+      #expect(try await f.instances()["hiclaw-worker-sam"]?.state != .running)
+      #expect(try await f.store.find(Worker.self, "sam")?.status.phase == .sleeping)
     }
   }
 
@@ -189,20 +215,35 @@ struct RejectingBackend: WorkerBackend {
 /// Records which backend operations a reconcile asked for, and forwards them.
 final class CountingBackend: WorkerBackend, Sendable {
   let wrapped: any WorkerBackend
+  /// Drops `start` from create requests, as a driver from before that field would.
+  let ignoringStartOnCreate: Bool
   private let recorded = Mutex<[String]>([])
+  private let starts = Mutex<[Bool?]>([])
   var calls: [String] { recorded.withLock { $0 } }
+  /// The `start` of every create request, as sent by the reconciler.
+  var startRequested: [Bool?] { starts.withLock { $0 } }
 
-  init(wrapped: any WorkerBackend) { self.wrapped = wrapped }
+  init(wrapped: any WorkerBackend, ignoringStartOnCreate: Bool = false) {
+    self.wrapped = wrapped
+    self.ignoringStartOnCreate = ignoringStartOnCreate
+  }
 
   private func note(_ call: String) { recorded.withLock { $0.append(call) } }
 
+  private func forwarded(_ request: WorkerBackendV1.CreateRequest) -> WorkerBackendV1.CreateRequest {
+    starts.withLock { $0.append(ignoringStartOnCreate ? nil : request.start) }
+    var request = request
+    if ignoringStartOnCreate { request.start = nil }
+    return request
+  }
+
   func create(_ request: WorkerBackendV1.CreateRequest) async throws -> WorkerBackendV1.InstanceStatus {
     note("create")
-    return try await wrapped.create(request)
+    return try await wrapped.create(forwarded(request))
   }
   func createIfAbsent(_ request: WorkerBackendV1.CreateRequest) async throws -> WorkerBackendV1.InstanceStatus? {
     note("createIfAbsent")
-    return try await wrapped.createIfAbsent(request)
+    return try await wrapped.createIfAbsent(forwarded(request))
   }
   func start(_ name: String) async throws -> WorkerBackendV1.InstanceStatus {
     note("start")

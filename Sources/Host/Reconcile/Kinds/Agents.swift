@@ -155,8 +155,11 @@ struct AgentMachinery: Sendable {
     labels[InstanceLabel.owner] = plan.subject.owner
     labels[InstanceLabel.specHash] = plan.specHash
     labels[InstanceLabel.controller] = settings.controllerName
+    // Running is the usual goal: one call creates and starts (a backend that ignores `start`
+    // returns the instance stopped, and ensureContainer starts it as before).
     return WorkerBackendV1.CreateRequest(
-      name: plan.instanceName, image: plan.image, env: plan.environment, labels: labels)
+      name: plan.instanceName, image: plan.image, env: plan.environment, labels: labels,
+      start: plan.desired == .running ? true : nil)
   }
 
   /// Tears one agent down, in the upstream order (spec §3.6 A, delete): infrastructure

@@ -305,16 +305,17 @@ struct MemoryBackend: WorkerBackend {
       }
       let id = World.id(sequence: nextSequence)
       nextSequence += 1
+      let start = request.start ?? false
       var record = Record(
-        name: request.name, id: id, state: .created, labels: request.labels ?? [:],
+        name: request.name, id: id, state: start ? .running : .created, labels: request.labels ?? [:],
         image: request.image, command: request.command, env: request.env, ports: request.ports,
         log: [])
-      record.append("created \(id) from image \(request.image)")
+      record.append("created \(id) from image \(request.image)\(start ? " and started it" : "")")
       existing = record
       events.append(
         PendingEvent(
           subject: request.name, reason: "Created",
-          message: "created instance \(id) from image \(request.image)"))
+          message: "created instance \(id) from image \(request.image)\(start ? " and started it" : "")"))
       return record.status
     }
   }
