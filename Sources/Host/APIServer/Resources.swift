@@ -251,9 +251,8 @@ extension APIServer {
   /// The object to create from a decoded resource: no status (host-owned), the cleanup
   /// finalizer (host-owned; see docs/api.md), no precondition.
   static func newObject(_ resource: AnyResource) throws -> StoredObject {
-    var object = try StoredObject(resource: resource)
+    var object = try StoredObject(resource: resource, status: .emptyObject)
     object.resourceVersion = 0
-    object.status = .emptyObject
     object.finalizers = [ObjectMeta.cleanupFinalizer]
     return object
   }

@@ -13,12 +13,18 @@ extension StoredObject {
   /// `resourceVersion` is taken from `metadata.resourceVersion` when it parses as a positive
   /// integer (the optimistic-concurrency precondition of an update), else 0 (no precondition).
   public init(resource: AnyResource) throws(StoreError) {
+    try self.init(resource: resource, status: resource.encodedStatus())
+  }
+
+  /// The object to write for `resource` with `status` instead of the resource's own (a create
+  /// stores an empty one: the status is the host's), so the resource's status is never encoded.
+  public init(resource: AnyResource, status: StoredJSON) throws(StoreError) {
     let meta = resource.metadata
     self.init(
       key: ObjectKey(kind: resource.kind.rawValue, namespace: meta.namespace, name: meta.name),
       resourceVersion: meta.resourceVersion.flatMap(Int64.init) ?? 0,
       labels: meta.labels, annotations: meta.annotations, finalizers: meta.finalizers,
-      spec: try resource.encodedSpec(), status: try resource.encodedStatus())
+      spec: try resource.encodedSpec(), status: status)
   }
 
   /// The typed resource stored here.
@@ -62,8 +68,8 @@ extension StoredObject {
 }
 
 extension StoredJSON {
-  /// A Model value as a store document: encoded by ``NodeEncoder`` (no `JSONEncoder` text to
-  /// write and re-read), then canonicalised by the store as any other input.
+  /// A Model value as a store document: encoded by ``NodeEncoder``, whose text is already in
+  /// the store's canonical form (no `JSONEncoder` text to write, no second parse).
   /// - Throws: ``StoreError/Code-swift.struct/invalid`` for values JSON cannot carry (NaN).
   init<T: Encodable>(model value: T) throws(StoreError) {
     let bytes: [UInt8]
@@ -71,7 +77,7 @@ extension StoredJSON {
       throw StoreError(.invalid, "cannot encode \(T.self) as JSON: \(error)",
         fix: "make the value encodable (non-finite floating-point numbers, for example, are not JSON)")
     }
-    try self.init(parsing: Data(bytes))
+    self.init(canonicalText: String(decoding: bytes, as: UTF8.self))
   }
 }
 

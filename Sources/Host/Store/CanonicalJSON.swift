@@ -53,6 +53,15 @@ public struct CanonicalJSON: Sendable, Hashable, CustomStringConvertible {
   /// Text already known to be canonical (written by this type and read back from the store).
   init(trusted text: String) { self.text = text }
 
+  /// Text its writer guarantees is canonical, taken without parsing it again: for the Model's
+  /// encoder, whose output is this form byte for byte (ResourceStore's `StoredJSON(model:)`).
+  /// Package-internal: anything else goes through ``init(parsing:)-(String)``. Debug builds (and
+  /// so every test) check the promise.
+  package init(canonicalText text: String) {
+    assert(text == (try? CanonicalJSON(parsing: text))?.text, "not canonical JSON: \(text)")
+    self.text = text
+  }
+
   /// The canonical text as UTF-8 bytes.
   public var data: Data { Data(text.utf8) }
 

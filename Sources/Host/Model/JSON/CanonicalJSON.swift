@@ -33,18 +33,25 @@ public enum CanonicalJSON {
     return node
   }
 
-  static func write(_ node: JSONNode, to output: inout [UInt8]) {
+  /// How integral floating-point numbers are written: spec hashes write those within ±2^53 as
+  /// integers (fixed forever: hashes are stored), the store those that fit in `Int64`.
+  enum IntegralDoubles {
+    case withinDoublePrecision
+    case withinInt64
+  }
+
+  static func write(_ node: JSONNode, to output: inout [UInt8], integralDoubles: IntegralDoubles = .withinDoublePrecision) {
     switch node {
     case .null: output.append(contentsOf: "null".utf8)
     case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
     case .int(let value): output.append(contentsOf: String(value).utf8)
-    case .double(let value): output.append(contentsOf: format(value).utf8)
+    case .double(let value): output.append(contentsOf: format(value, integralDoubles).utf8)
     case .string(let value): appendQuoted(value, to: &output)
     case .array(let elements):
       output.append(UInt8(ascii: "["))
       for (offset, element) in elements.enumerated() {
         if offset > 0 { output.append(UInt8(ascii: ",")) }
-        write(element, to: &output)
+        write(element, to: &output, integralDoubles: integralDoubles)
       }
       output.append(UInt8(ascii: "]"))
     case .object(let members):
@@ -54,15 +61,22 @@ public enum CanonicalJSON {
         if offset > 0 { output.append(UInt8(ascii: ",")) }
         appendQuoted(key, to: &output)
         output.append(UInt8(ascii: ":"))
-        write(members[key]!, to: &output)
+        write(members[key]!, to: &output, integralDoubles: integralDoubles)
       }
       output.append(UInt8(ascii: "}"))
     }
   }
 
   /// `8080` for integral values within ±2^53, else Swift's shortest round-tripping form.
-  static func format(_ value: Double) -> String {
-    if value.rounded() == value, abs(value) <= 9_007_199_254_740_992 { return String(Int64(value)) }
+  static func format(_ value: Double) -> String { format(value, .withinDoublePrecision) }
+
+  static func format(_ value: Double, _ integral: IntegralDoubles) -> String {
+    switch integral {
+    case .withinDoublePrecision:
+      if value.rounded() == value, abs(value) <= 9_007_199_254_740_992 { return String(Int64(value)) }
+    case .withinInt64:
+      if value == value.rounded(), abs(value) < 9.2e18 { return String(Int64(value)) }
+    }
     return "\(value)"
   }
 

@@ -24,12 +24,14 @@ public enum NodeEncoder {
   }
 
   /// The value as compact JSON text with object keys sorted by their UTF-8 bytes, `null` members
-  /// and empty containers kept (unlike ``CanonicalJSON``, which drops them): what a document
-  /// store needs to canonicalise instead of `JSONEncoder`'s output.
+  /// and empty containers kept (unlike ``CanonicalJSON``, which drops them), strings with the
+  /// minimal escapes and integral numbers that fit in `Int64` as integers: the store's canonical
+  /// form (Store's `CanonicalJSON`), byte for byte, so the store can take it without parsing it
+  /// again (`Tests/ModelTests/NodeEncoderTests.swift` and the store's debug check hold it to that).
   /// - Throws: `EncodingError.invalidValue` for NaN or infinite numbers.
   public static func jsonBytes<T: Encodable>(_ value: T) throws -> [UInt8] {
     var output: [UInt8] = []
-    CanonicalJSON.write(try encode(value), to: &output)
+    CanonicalJSON.write(try encode(value), to: &output, integralDoubles: .withinInt64)
     return output
   }
 
