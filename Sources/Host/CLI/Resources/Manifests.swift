@@ -115,7 +115,8 @@ struct ManifestReader {
     }
     let decoded: Decoded<AnyResource>
     do {
-      decoded = try ResourceDecoder(mode: mode).decodeAndValidate(json.jsonData())
+      // Straight from the YAML document's tree: no JSON text to write and parse again.
+      decoded = try ResourceDecoder(mode: mode).decodeAndValidate(JSONNode(json))
     } catch {
       for problem in error { errors.append("error: " + describe(problem, in: document)) }
       return nil
@@ -163,5 +164,25 @@ struct ManifestReader {
       return document.file.map { "\($0):\(mark)" } ?? mark.description
     }
     return document.location(of: path).description
+  }
+}
+
+extension JSONNode {
+  /// The Model's tree of a YAML document's JSON value (object key order is not kept: the
+  /// decoder does not depend on it, and the body sent is the YAML value itself).
+  init(_ value: JSONValue) {
+    switch value {
+    case .null: self = .null
+    case .bool(let flag): self = .bool(flag)
+    case .int(let number): self = .int(Int64(number))
+    case .double(let number): self = .double(number)
+    case .string(let text): self = .string(text)
+    case .array(let items): self = .array(items.map(JSONNode.init))
+    case .object(let object):
+      var members: [String: JSONNode] = [:]
+      members.reserveCapacity(object.keys.count)
+      for (key, member) in object { members[key] = JSONNode(member) }
+      self = .object(members)
+    }
   }
 }
