@@ -362,7 +362,9 @@ enum ApplyBench {
         (clientSeconds, clientCPU) = (created.seconds, created.clientCPUSeconds)
       case .cli(let binary, let file):
         let childCPUStart = cpuSeconds(children: true)
-        let output = try await runCLI(binary, ["apply", "-f", file.path], port: host.port, token: host.token)
+        // BENCH_CLI_ARGS (experiments only): extra `hiclaw apply` flags, such as `--concurrency 4`.
+        let extra = (ProcessInfo.processInfo.environment["BENCH_CLI_ARGS"] ?? "").split(separator: " ").map(String.init)
+        let output = try await runCLI(binary, ["apply", "-f", file.path] + extra, port: host.port, token: host.token)
         clientSeconds = secondsSince(start)
         clientCPU = cpuSeconds(children: true) - childCPUStart
         let created = output.split(separator: "\n").filter { $0.hasSuffix(" created") }.count
