@@ -46,6 +46,7 @@ enum StoreBench {
       return firsts
     }
     let createSeconds = secondsSince(createStart)
+    noteWindow("store, \(writers) writer(s): creates", createStart, nowNanoseconds())
     let updateStart = nowNanoseconds()
     try await withThrowingTaskGroup(of: Void.self) { group in
       for first in firsts {
@@ -60,6 +61,7 @@ enum StoreBench {
       try await group.waitForAll()
     }
     let updateSeconds = secondsSince(updateStart)
+    noteWindow("store, \(writers) writer(s): updates", updateStart, nowNanoseconds())
     let after = store.writeStatistics
     await store.close()
     let total = Double(perWriter * writers)
