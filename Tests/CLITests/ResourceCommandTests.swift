@@ -169,6 +169,31 @@ import Testing
     #expect(result.stderr.contains("problems found; nothing was applied"))
   }
 
+  /// Many documents are checked on several threads: the problems still come out in document
+  /// order, each with its own position, and nothing is applied.
+  @Test func manyDocumentsAreCheckedInParallelAndReportedInOrder() {
+    let directory = TemporaryDirectory()
+    var documents: [String] = []
+    var expectedLines: [Int] = []
+    var line = 1
+    for index in 0..<300 {
+      let bad = index % 37 == 5
+      // Each document is 6 lines plus the `---` separator; the bad field is on its 6th line.
+      documents.append("apiVersion: hiclaw.io/v1beta1\nkind: Worker\nmetadata:\n  name: w\(index)\nspec:\n  \(bad ? "modle" : "model"): m")
+      if bad { expectedLines.append(line + 5) }
+      line += 7
+    }
+    let file = write(documents.joined(separator: "\n---\n") + "\n", to: "many.yaml", in: directory)
+    let result = hiclaw("apply", "-f", file, environment: Self.isolated)
+    #expect(result.status == 1)
+    #expect(result.stdout.isEmpty)
+    let reported = result.stderr.split(separator: "\n").filter { $0.hasPrefix("error: \(file):") }.compactMap { line -> Int? in
+      Int(line.dropFirst("error: \(file):".count).prefix { $0 != ":" })
+    }
+    #expect(reported == expectedLines, "\(result.stderr)")
+    #expect(result.stderr.contains("problems found; nothing was applied"))
+  }
+
   @Test func aMissingFieldPointsAtItsParent() {
     let directory = TemporaryDirectory()
     let file = write("apiVersion: hiclaw.io/v1beta1\nkind: Worker\nmetadata:\n  name: w1\nspec:\n  runtime: openclaw\n", to: "w.yaml", in: directory)

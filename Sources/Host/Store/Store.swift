@@ -198,9 +198,10 @@ public final class Store: Sendable {
   }
 
   deinit {
-    // Dropped without close(): end the checkpoint thread, never touching the pool (the last
-    // reference may go away on the pool's own writer thread).
+    // Dropped without close(): end the checkpoint and after-commit threads, never touching the
+    // pool (the last reference may go away on the pool's own writer thread).
     checkpointer.shutDown()
+    writer.stopAfterCommit()
   }
 
   /// The last revision committed.

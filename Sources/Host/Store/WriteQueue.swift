@@ -103,6 +103,7 @@ final class WriteQueue: Sendable {
   private let clock: @Sendable () -> Date
   private let maximumBatchSize: Int
   private let state = Mutex(State())
+  private let afterCommit = AfterCommit()
   /// The last revision committed. Written only by the thread running batches, after a commit.
   private let committedRevision: Atomic<Int64>
   private let committedWrites = Atomic<Int>(0)
@@ -171,7 +172,8 @@ final class WriteQueue: Sendable {
     enqueue(WriteOperation(action: action, body: body, completion: completion))
   }
 
-  /// Refuses new writes and waits for the ones already queued to finish.
+  /// Refuses new writes and waits for the ones already queued to finish (their callers resumed,
+  /// their events published); then ends the after-commit thread.
   func close() async {
     state.withLock { $0.closed = true }
     // GRDB serialises writer access: this runs after any batch in flight, and the drain that
@@ -180,7 +182,12 @@ final class WriteQueue: Sendable {
       _ = try? await pool.writeWithoutTransaction { _ in }
       await Task.yield()
     }
+    while !afterCommit.isIdle { try? await Task.sleep(for: .milliseconds(1)) }
+    afterCommit.stop()
   }
+
+  /// Ends the after-commit thread once its queue is empty (a store dropped without `close()`).
+  func stopAfterCommit() { afterCommit.stop() }
 
   /// Queues `operation`; returns whether the calling thread ran its batch (led inline).
   @discardableResult
@@ -208,7 +215,7 @@ final class WriteQueue: Sendable {
         return false
       }
       pool.writeWithoutTransaction { db in
-        if let batch = takeBatch() { run(batch, db) }
+        if let batch = takeBatch() { run(batch, db, inline: true) }
       }
       let more = state.withLock { state in
         if state.pending.isEmpty { state.draining = false }
@@ -239,7 +246,9 @@ final class WriteQueue: Sendable {
     while let batch = takeBatch() { run(batch, db) }
   }
 
-  private func run(_ batch: [any PendingWrite], _ db: Database) {
+  /// Runs one batch. `inline`: on the thread of the write that leads (the after-commit work may
+  /// then run in place, see ``AfterCommit``).
+  private func run(_ batch: [any PendingWrite], _ db: Database, inline: Bool = false) {
     lastBatchSize.store(batch.count, ordering: .relaxed)
     let startRevision = committedRevision.load(ordering: .relaxed)
     let now = clock()
@@ -247,7 +256,9 @@ final class WriteQueue: Sendable {
     if case .retryWithSavepoints = outcome {
       outcome = runWithSavepoints(batch, db, startRevision: startRevision, now: now)
     }
-    if case .readyToCommit(let context) = outcome { finish(batch, context, db, startRevision: startRevision) }
+    if case .readyToCommit(let context) = outcome {
+      finish(batch, context, db, startRevision: startRevision, inline: inline)
+    }
   }
 
   private enum BatchOutcome {
@@ -327,7 +338,9 @@ final class WriteQueue: Sendable {
   }
 
   /// Commits, publishes the batch's events, then resumes every caller.
-  private func finish(_ batch: [any PendingWrite], _ context: WriteContext, _ db: Database, startRevision: Int64) {
+  private func finish(_ batch: [any PendingWrite], _ context: WriteContext, _ db: Database, startRevision: Int64,
+    inline: Bool)
+  {
     do {
       // No revision counter to update: the revision is the newest log row's (see Schema).
       try RawStatement(db, "COMMIT").run()
@@ -342,11 +355,19 @@ final class WriteQueue: Sendable {
     committedWrites.add(batch.count - context.failed, ordering: .relaxed)
     committedTransactions.add(1, ordering: .relaxed)
     // Reads see the batch before any of its callers resumes (read-your-writes), and before
-    // watchers hear of it.
-    objects.apply(context.events, revision: context.revision)
-    if !context.secretChanges.isEmpty { secrets.apply(context.secretChanges) }
-    broadcaster.publish(context.events)
-    for operation in batch { operation.complete() }
+    // watchers hear of it; batches in commit order (``AfterCommit``). Under concurrency this
+    // runs on the after-commit thread while the writer starts the next transaction.
+    let events = context.events
+    let revision = context.revision
+    let secretChanges = context.secretChanges
+    let (objects, secrets, broadcaster) = (self.objects, self.secrets, self.broadcaster)
+    let completed = CompletedBatch(batch)
+    afterCommit.submit({
+      objects.apply(events, revision: revision)
+      if !secretChanges.isEmpty { secrets.apply(secretChanges) }
+      broadcaster.publish(events)
+      completed.complete()
+    }, inline: inline)
     compactIfDue(db, from: startRevision, to: context.revision)
   }
 
@@ -445,4 +466,14 @@ final class WriteOperation<R: Sendable>: PendingWrite, @unchecked Sendable {
 extension Date {
   init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
   var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// A committed batch's operations, handed to the after-commit thread (each operation's result
+/// was set by the writer before the hand-off, whose lock orders the two).
+private struct CompletedBatch: @unchecked Sendable {
+  let operations: [any PendingWrite]
+
+  init(_ operations: [any PendingWrite]) { self.operations = operations }
+
+  func complete() { for operation in operations { operation.complete() } }
 }
