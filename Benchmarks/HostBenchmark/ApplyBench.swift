@@ -295,8 +295,10 @@ enum ApplyBench {
     var instance: DriverInstance?
     do {
       let cpuStart = cpuSeconds()
+      let putsStart = nowNanoseconds()
       let result = try await InProcessHost.createWorkersMeasured(port: host.port, token: host.token, count: workers,
         clients: cliConcurrency)
+      noteWindow("PUTs alone", putsStart, nowNanoseconds())
       let cpu = cpuSeconds() - cpuStart - result.clientCPUSeconds
 
       let made = try await driver.driver.makeInstance(config: #"{"persist":false,"namespace":"bench-reconcile"}"#)

@@ -91,6 +91,21 @@ struct ValidationTests {
     #expect(Validation.validate(Self.worker(name)).isEmpty)
   }
 
+  /// "Required" means not blank: any mix of Unicode white space (the set Foundation calls
+  /// whitespacesAndNewlines) counts as missing; anything else, even padded, is given.
+  @Test("blank required fields", arguments: ["", " ", "\t\n", "\u{3000}", "\u{2003}\u{2028}\u{85}", "\u{A0}\r", "\u{200B}"])
+  func blankIsMissing(blank: String) {
+    let errors = Validation.validate(Self.worker { $0.model = blank })
+    #expect(errors.map(\.path.description) == ["spec.model"], "\(errors)")
+    #expect(blank.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+  }
+
+  @Test("padded values are given", arguments: [" m ", "\u{3000}m", "m\n", "\u{200D}", "\u{FEFF}"])
+  func paddedIsGiven(value: String) {
+    #expect(Validation.validate(Self.worker { $0.model = value }).filter { $0.path.description == "spec.model" }.isEmpty)
+    #expect(!value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+  }
+
   @Test("worker enums: runtime, state, transport, protocol")
   func workerEnums() {
     let errors = Validation.validate(

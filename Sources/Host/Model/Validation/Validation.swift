@@ -111,7 +111,7 @@ public enum Validation {
     check.metadata(human.metadata)
     let spec = human.spec
     let path: FieldPath = "spec"
-    if spec.displayName.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+    if spec.displayName.isBlank {
       check.add(path.key("displayName"), "required: set the name shown in Matrix, such as \"Alice Liu\"", .required)
     }
     if let username = spec.username, !username.isEmpty {
@@ -216,7 +216,7 @@ struct Checker {
   // MARK: Names
 
   mutating func required(_ value: String, _ path: FieldPath, _ how: String) {
-    if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { add(path, "required: \(how)", .required) }
+    if value.isBlank { add(path, "required: \(how)", .required) }
   }
 
   /// An optional name: checked only when given.
@@ -484,4 +484,11 @@ struct Checker {
 extension FieldPath {
   /// The path without its last component (`spec.workers[1]` for `spec.workers[1].name`).
   var droppingLast: FieldPath { FieldPath(Array(components.dropLast())) }
+}
+
+extension String {
+  /// Empty or only white space — exactly the scalars of Foundation's `whitespacesAndNewlines`
+  /// (Unicode White_Space plus U+200B ZERO WIDTH SPACE, checked over every scalar) — without
+  /// building a trimmed copy through Foundation.
+  var isBlank: Bool { unicodeScalars.allSatisfy { $0.properties.isWhitespace || $0.value == 0x200B } }
 }
