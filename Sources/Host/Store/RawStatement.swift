@@ -115,8 +115,9 @@ struct RawStatement {
 
 extension UUID {
   /// A random (version 4) UUID from the system CSPRNG (`getrandom`). `UUID()` on Linux opens,
-  /// reads and closes `/dev/urandom` on every call, which showed up in write profiles.
-  static func randomV4() -> UUID {
+  /// reads and closes `/dev/urandom` on every call, which showed up in write profiles (also the
+  /// default `uid` of a ``StoredObject`` built by a caller: the store assigns its own on create).
+  @usableFromInline static func randomV4() -> UUID {
     var generator = SystemRandomNumberGenerator()
     var words = (generator.next() as UInt64, generator.next() as UInt64)
     return withUnsafeMutableBytes(of: &words) { raw in

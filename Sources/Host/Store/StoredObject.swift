@@ -73,7 +73,7 @@ public struct StoredObject: Sendable, Hashable {
   public var isBeingDeleted: Bool { deletionTimestamp != nil }
 
   public init(
-    key: ObjectKey, uid: UUID = UUID(), resourceVersion: Int64 = 0, generation: Int64 = 0,
+    key: ObjectKey, uid: UUID = .randomV4(), resourceVersion: Int64 = 0, generation: Int64 = 0,
     creationTimestamp: Date = Date(timeIntervalSince1970: 0), deletionTimestamp: Date? = nil,
     labels: [String: String] = [:], annotations: [String: String] = [:], finalizers: [String] = [],
     spec: CanonicalJSON = .emptyObject, status: CanonicalJSON = .emptyObject
