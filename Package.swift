@@ -73,6 +73,7 @@ let package = Package(
       name: "CCurl", path: "Sources/Host/CCurl", pkgConfig: "libcurl",
       providers: [.apt(["libcurl4-openssl-dev"])]),
     .systemLibrary(name: "CSystemShims", path: "Sources/Host/CSystemShims"),
+    .systemLibrary(name: "CSQLiteConfig", path: "Sources/Host/CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
     // Resources: the four kinds, defaults and validation. No I/O.
     .target(name: "Model", path: "Sources/Host/Model", swiftSettings: strictSwift),
     // YAML: a libyaml wrapper producing JSON values with source positions.
@@ -82,7 +83,9 @@ let package = Package(
     // Store: objects with revisions, watch, Events, secrets and tokens in one SQLite file (GRDB).
     .target(
       name: "Store",
-      dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")],
+      dependencies: [
+        "CSQLiteConfig", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+      ],
       path: "Sources/Host/Store", swiftSettings: strictSwift),
     // Typed resources over the kind-agnostic store (StoredObject <-> Worker/Team/Human/Manager).
     .target(name: "ResourceStore", dependencies: ["Model", "Store"], path: "Sources/Host/ResourceStore", swiftSettings: strictSwift),

@@ -58,12 +58,7 @@ final class InProcessHost: Sendable {
     var logger = Logger(label: "hiclaw-bench-host")
     logger.logLevel = benchLogLevel
     let directory = freshDirectory(root, "host")
-    var storeConfiguration = StoreConfiguration(directory: directory.appendingPathComponent("store"))
-    // Experiments only (RESULTS.md says when a run used it): the checkpoint thread's WAL size.
-    if let pages = ProcessInfo.processInfo.environment["BENCH_CHECKPOINT_PAGES"].flatMap({ Int32($0) }) {
-      storeConfiguration.checkpointPages = pages
-    }
-    let store = try Store(configuration: storeConfiguration)
+    let store = try Store(configuration: benchStoreConfiguration(directory.appendingPathComponent("store")))
     let token = try await store.createToken(role: "admin", subject: "admin").token
     var configuration = APIServerConfiguration()
     configuration.host = "127.0.0.1"

@@ -45,7 +45,7 @@ final class RawWriter {
       let db = handle
     else { throw BenchError("cannot open \(path)") }
     self.db = db
-    let checkpoint = StoreConfiguration(directory: URL(fileURLWithPath: "/")).checkpointPages
+    let checkpoint = benchStoreConfiguration(URL(fileURLWithPath: "/")).checkpointPages
     for pragma in [
       "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=30000",
       "PRAGMA wal_autocheckpoint=\(checkpoint)",

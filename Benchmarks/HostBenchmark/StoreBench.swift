@@ -20,7 +20,7 @@ enum StoreBench {
   static func storeRates(root: URL, writers: Int, count: Int) async throws -> Rates {
     let directory = freshDirectory(root, "store\(writers)")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let store = try Store(configuration: StoreConfiguration(directory: directory))
+    let store = try Store(configuration: benchStoreConfiguration(directory))
     let perWriter = count / writers
     let spec = try CanonicalJSON(parsing: Self.spec)
     // The inputs are built before the clock starts, as the raw floor gets its strings ready-made.

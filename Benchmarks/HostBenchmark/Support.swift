@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Glibc
 import Logging
+import Store
 import Synchronization
 
 /// CLOCK_MONOTONIC in nanoseconds (vDSO, about 20 ns per read).
@@ -161,3 +162,13 @@ func memoryOf(pid: Int32) -> ProcessMemory? {
 /// The log level of the host's parts in this process: `HICLAW_BENCH_LOG` (`debug`, `info`, …),
 /// else `error` (logging is not what is measured).
 let benchLogLevel: Logger.Level = ProcessInfo.processInfo.environment["HICLAW_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+
+/// The store configuration every benchmark store uses: the defaults, except the experiment knob
+/// BENCH_CHECKPOINT_PAGES (a run that sets it is not a result).
+func benchStoreConfiguration(_ directory: URL) -> StoreConfiguration {
+  var configuration = StoreConfiguration(directory: directory)
+  if let pages = ProcessInfo.processInfo.environment["BENCH_CHECKPOINT_PAGES"].flatMap({ Int32($0) }) {
+    configuration.checkpointPages = pages
+  }
+  return configuration
+}

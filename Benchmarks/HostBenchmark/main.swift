@@ -15,6 +15,11 @@ import Foundation
 import Glibc
 import Logging
 import Prometheus
+import Store
+
+// The store's process-wide SQLite settings, before the raw floors open their connections, so
+// that both sides of every comparison run with the same SQLite.
+Store.configureSQLite()
 
 let allSections = ["store", "apply", "get", "watch", "rss"]
 

@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import Crypto
 import Foundation
 import GRDB
@@ -105,6 +106,7 @@ public final class Store: Sendable {
   ///   ``StoreError/Code-swift.struct/keyFile`` if `secrets.key` is unsafe or does not match,
   ///   ``StoreError/Code-swift.struct/database`` if SQLite cannot open or migrate the file.
   public init(configuration: StoreConfiguration) throws(StoreError) {
+    Self.configureSQLite()
     self.configuration = configuration
     let directory = configuration.directory
     do {
@@ -186,6 +188,15 @@ public final class Store: Sendable {
     self.writer = WriteQueue(pool: pool, objects: objects, secrets: sealedSecrets, broadcaster: broadcaster, revision: meta.revision,
       configuration: configuration)
   }
+
+  /// Process-wide SQLite settings, applied before the first connection opens (see CSQLiteConfig).
+  private static let configureSQLiteOnce: Void = { _ = hc_sqlite_disable_memstatus() }()
+
+  /// Applies the store's process-wide SQLite settings (no memory statistics: a global mutex on
+  /// every SQLite allocation). Only effective before the process's first SQLite connection; the
+  /// first ``init(configuration:)`` calls it, so call it yourself only if something else opens
+  /// SQLite earlier. Idempotent.
+  public static func configureSQLite() { configureSQLiteOnce }
 
   /// Ends every watch, waits for queued writes, closes the database and releases the directory
   /// lock. Later calls fail with ``StoreError/Code-swift.struct/closed``. Idempotent.
