@@ -32,10 +32,34 @@ final class ObjectVisit {
 struct StrictDecoder: Decoder {
   /// `nil`: the member is absent.
   let node: JSONNode?
-  let path: FieldPath
+  /// The path of the enclosing container; with `last`, this value's path. Kept apart so that a
+  /// member's path is built only when needed (an error, a nested container): most members are
+  /// scalars that decode fine, and building a path per member was a tenth of a decode.
+  let parentPath: FieldPath
+  let last: FieldPath.Component?
   let log: DecodeLog
   /// `null` counts as absent for object members, but is a wrong type for array elements.
   var nullIsAbsent = true
+
+  init(node: JSONNode?, path: FieldPath, log: DecodeLog, nullIsAbsent: Bool = true) {
+    self.init(node: node, parentPath: path, last: nil, log: log, nullIsAbsent: nullIsAbsent)
+  }
+
+  init(node: JSONNode?, parentPath: FieldPath, last: FieldPath.Component?, log: DecodeLog, nullIsAbsent: Bool = true) {
+    self.node = node
+    self.parentPath = parentPath
+    self.last = last
+    self.log = log
+    self.nullIsAbsent = nullIsAbsent
+  }
+
+  /// This value's path.
+  var path: FieldPath {
+    guard let last else { return parentPath }
+    var path = parentPath
+    path.append(last)
+    return path
+  }
 
   var codingPath: [any CodingKey] { path.components.map(PathCodingKey.init) }
   var userInfo: [CodingUserInfoKey: Any] { [:] }
@@ -51,6 +75,7 @@ struct StrictDecoder: Decoder {
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
     var members: [String: JSONNode] = [:]
+    let path = self.path
     var visit = ObjectVisit(path: path, keys: [])
     if case .object(let object)? = node {
       members = object
@@ -59,7 +84,7 @@ struct StrictDecoder: Decoder {
     } else if !isAbsent, let node {
       typeError(expected: "object", got: node)
     }
-    return KeyedDecodingContainer(StrictKeyedContainer<Key>(members: members, visit: visit, decoder: self))
+    return KeyedDecodingContainer(StrictKeyedContainer<Key>(members: members, visit: visit, decoder: self, path: path))
   }
 
   func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -69,7 +94,7 @@ struct StrictDecoder: Decoder {
     } else if !isAbsent, let node {
       typeError(expected: "array", got: node)
     }
-    return StrictUnkeyedContainer(elements: elements, decoder: self)
+    return StrictUnkeyedContainer(elements: elements, decoder: self, path: path)
   }
 
   func singleValueContainer() throws -> any SingleValueDecodingContainer {
@@ -196,6 +221,8 @@ struct StrictKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   let members: [String: JSONNode]
   let visit: ObjectVisit
   let decoder: StrictDecoder
+  /// The container's path, built once for all its members.
+  let path: FieldPath
 
   var codingPath: [any CodingKey] { decoder.codingPath }
 
@@ -210,9 +237,42 @@ struct StrictKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   }
 
   func child(_ key: Key) -> StrictDecoder {
-    visit.queried.insert(key.stringValue)
-    let path = visit.isMap ? decoder.path.mapKey(key.stringValue) : decoder.path.key(key.stringValue)
-    return StrictDecoder(node: members[key.stringValue], path: path, log: decoder.log)
+    let name = key.stringValue
+    visit.queried.insert(name)
+    return StrictDecoder(node: members[name], parentPath: path, last: visit.isMap ? .mapKey(name) : .key(name),
+      log: decoder.log)
+  }
+
+  /// A present, non-null member, or nil (and the key recorded as asked for).
+  private func present(_ key: Key) -> JSONNode? {
+    let name = key.stringValue
+    visit.queried.insert(name)
+    guard let node = members[name], node != .null else { return nil }
+    return node
+  }
+
+  // The optional scalars directly: the protocol's defaults ask `contains`, `decodeNil` and
+  // `decode` in turn, three lookups and two child decoders per present field.
+  func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+    guard let node = present(key) else { return nil }
+    if case .string(let text) = node { return text }
+    return child(key).optionalValue(String.self)
+  }
+
+  func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
+    guard let node = present(key) else { return nil }
+    if case .bool(let flag) = node { return flag }
+    return child(key).optionalValue(Bool.self)
+  }
+
+  func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+    guard present(key) != nil else { return nil }
+    return child(key).optionalValue(Int.self)
+  }
+
+  func decodeIfPresent(_ type: Int64.Type, forKey key: Key) throws -> Int64? {
+    guard present(key) != nil else { return nil }
+    return child(key).optionalValue(Int64.self)
   }
 
   func decodeNil(forKey key: Key) throws -> Bool { child(key).isAbsent }
@@ -247,7 +307,7 @@ struct StrictKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   }
 
   func superDecoder() throws -> any Decoder {
-    StrictDecoder(node: .object(members), path: decoder.path, log: decoder.log)
+    StrictDecoder(node: .object(members), path: path, log: decoder.log)
   }
 
   func superDecoder(forKey key: Key) throws -> any Decoder { child(key) }
@@ -256,11 +316,14 @@ struct StrictKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 struct StrictUnkeyedContainer: UnkeyedDecodingContainer {
   let elements: [JSONNode]
   let decoder: StrictDecoder
+  /// The array's path, built once for all its elements.
+  let path: FieldPath
   var currentIndex = 0
 
-  init(elements: [JSONNode], decoder: StrictDecoder) {
+  init(elements: [JSONNode], decoder: StrictDecoder, path: FieldPath) {
     self.elements = elements
     self.decoder = decoder
+    self.path = path
   }
 
   var codingPath: [any CodingKey] { decoder.codingPath }
@@ -274,7 +337,7 @@ struct StrictUnkeyedContainer: UnkeyedDecodingContainer {
     }
     defer { currentIndex += 1 }
     return StrictDecoder(
-      node: elements[currentIndex], path: decoder.path.index(currentIndex), log: decoder.log, nullIsAbsent: false)
+      node: elements[currentIndex], parentPath: path, last: .index(currentIndex), log: decoder.log, nullIsAbsent: false)
   }
 
   mutating func decodeNil() throws -> Bool {
