@@ -19,23 +19,31 @@ struct NodeEncoderTests {
     #expect(try NodeEncoder.jsonBytes(value) == Array(JSONEncoder.sorted(value).utf8), comment)
   }
 
-  @Test("every fixture: resource, spec, status", arguments: Fixtures.all)
+  /// Both directions on every fixture's resource, spec and status: NodeEncoder against
+  /// JSONEncoder here, NodeDecoder against JSONDecoder (NodeDecoderTests.expectSame).
+  @Test("every fixture: resource, spec, status, encoded and decoded", arguments: Fixtures.all)
   func fixtures(resource: AnyResource) throws {
-    try Self.expectSame(resource)
+    func both<T: Codable & Equatable>(_ value: T) throws {
+      try Self.expectSame(value)
+      try NodeDecoderTests.expectSame(value)
+    }
+    try both(resource)
     switch resource {
     case .worker(let worker):
-      try Self.expectSame(worker.spec)
-      try Self.expectSame(worker.status)
+      try both(worker)
+      try both(worker.spec)
+      try both(worker.status)
     case .team(let team):
-      try Self.expectSame(team.spec)
-      try Self.expectSame(team.status)
+      try both(team)
+      try both(team.spec)
+      try both(team.status)
       #expect(SpecHash.members(of: team.spec).count == (team.spec.workers?.count ?? 0) + 1)
     case .human(let human):
-      try Self.expectSame(human.spec)
-      try Self.expectSame(human.status)
+      try both(human.spec)
+      try both(human.status)
     case .manager(let manager):
-      try Self.expectSame(manager.spec)
-      try Self.expectSame(manager.status)
+      try both(manager.spec)
+      try both(manager.status)
     }
   }
 
