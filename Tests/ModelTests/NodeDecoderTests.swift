@@ -1,6 +1,6 @@
 // NodeDecoder (Model/JSON/NodeDecoder.swift) against JSONDecoder, which it replaced for reading
-// the store's documents: same values, and errors where JSONDecoder has them. (Every fixture is
-// checked in both directions by NodeEncoderTests.fixtures.)
+// the store's documents: same values, and errors where JSONDecoder has them. (Every fixture and
+// the random resources are checked in both directions by NodeEncoderTests.)
 import Foundation
 import Model
 import Testing
@@ -12,19 +12,6 @@ struct NodeDecoderTests {
     let reference = try JSONDecoder().decode(T.self, from: data)
     #expect(try NodeDecoder.decode(T.self, from: data) == reference, comment)
     #expect(try NodeDecoder.decode(T.self, from: data) == value, comment)
-  }
-
-  @Test("random Workers decode to themselves", arguments: 1...30)
-  func randomWorkers(seed: UInt64) throws {
-    let random = SeededRandom(seed: seed)
-    var worker = Fixtures.fullWorker
-    worker.spec.model = random.text()
-    worker.spec.soul = random.maybe { random.text() }
-    worker.spec.env = random.maybe { random.map() }
-    worker.spec.skills = random.maybe { (0..<random.below(4)).map { _ in random.text() } }
-    worker.status.message = random.maybe { random.text() }
-    worker.metadata.annotations = random.map()
-    try Self.expectSame(worker, "seed \(seed)")
   }
 
   @Test("wrong types, missing keys and nulls are errors, as with JSONDecoder")

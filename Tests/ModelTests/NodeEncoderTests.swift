@@ -47,7 +47,7 @@ struct NodeEncoderTests {
     }
   }
 
-  @Test("random Workers and Teams: same tree, same spec hash", arguments: 1...40)
+  @Test("random Workers and Teams: same tree, same spec hash, decoded back alike", arguments: 1...40)
   func randomResources(seed: UInt64) throws {
     let random = SeededRandom(seed: seed)
     var worker = Fixtures.fullWorker
@@ -60,11 +60,14 @@ struct NodeEncoderTests {
     worker.spec.containerManaged = random.maybe { random.below(2) == 0 }
     worker.spec.channelPolicy = random.maybe { ChannelPolicy(dmAllowExtra: [random.text()]) }
     worker.status.message = random.maybe { random.text() }
+    worker.metadata.annotations = random.map()
     worker.status.observedGeneration = random.maybe { Int64(random.below(1 << 30)) - (1 << 29) }
     worker.metadata.labels = random.map()
     try Self.expectSame(worker, "seed \(seed)")
     try Self.expectSame(worker.spec, "seed \(seed)")
     try Self.expectSame(worker.status, "seed \(seed)")
+    // And back: NodeDecoder reads what Foundation wrote as JSONDecoder does.
+    try NodeDecoderTests.expectSame(worker, "seed \(seed)")
 
     var team = Fixtures.fullTeam
     team.spec.description = random.maybe { random.text() }

@@ -21,7 +21,10 @@ import Testing
       }
       // Without checkpoints 800 commits of 1–3 pages each leave several MB of log.
       #expect(await eventually { store.checkpointer.checkpointsCompleted > 0 })
-      print("checkpoints: thread \(store.checkpointer.checkpointsCompleted), inline \(store.checkpointer.inlineCheckpoints)")
+      // Beside a busy writer the thread's checkpoints never let the log restart; the writer's
+      // own, at 4× the threshold, do (that is what keeps the WAL bounded).
+      #expect(store.checkpointer.inlineCheckpoints > 0)
+      #expect(store.checkpointer.checkpointsCompleted > store.checkpointer.inlineCheckpoints)
       let wal = Self.walBytes(configuration)
       #expect(wal < 1 << 20, "the WAL grew to \(wal) bytes")
     }

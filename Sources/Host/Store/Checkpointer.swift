@@ -46,12 +46,13 @@ final class Checkpointer: @unchecked Sendable {
   private var inline = 0
   /// The WAL size at the last commit, and the size at which the next checkpoint is requested.
   private var lastPages: Int32 = 0
-  private lazy var nextRequestPages: Int32 = thresholdPages
+  private var nextRequestPages: Int32
   private var connection: OpaquePointer?
 
   init(path: String, thresholdPages: Int32 = 1000) {
     self.path = path
     self.thresholdPages = max(1, thresholdPages)
+    nextRequestPages = self.thresholdPages
   }
 
   /// Whether ``shutDown()`` ran (tests).
