@@ -83,7 +83,7 @@ import Testing
       for mode in [0o644, 0o604, 0o640] {
         chmod(keyPath, mode_t(mode))
         let error = openError()
-        #expect(error?.code == .keyFile)
+        #expect(error?.code == .keyFile, "\(String(describing: error))")
         #expect(error?.message.contains("has mode 0\(String(mode, radix: 8))") == true)
         #expect(error?.fix.contains("chmod 600 \(keyPath)") == true)
       }

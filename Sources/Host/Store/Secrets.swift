@@ -240,8 +240,16 @@ final class DirectoryLock: Sendable {
   private let released = Mutex(false)
 
   init(url: URL) throws(StoreError) {
+    descriptor = try Self.acquire(url)
+  }
+
+  /// Opens and locks the file, returning its descriptor. A static function rather than the
+  /// initializer's body: once every stored property is set, a throwing class initializer still
+  /// runs `deinit`, which would close the descriptor a second time — by then possibly another
+  /// thread's file (the SQLite `disk I/O error` flake of earlier sessions).
+  private static func acquire(_ url: URL) throws(StoreError) -> Int32 {
     let path = url.path
-    descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else {
       throw StoreError(.locked, "cannot open \(path): \(String(cString: strerror(errno)))",
         fix: "make the data directory writable by the user running hiclaw-host")
@@ -257,6 +265,7 @@ final class DirectoryLock: Sendable {
     let pid = Array("\(getpid())\n".utf8)
     _ = ftruncate(descriptor, 0)
     _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress!, $0.count, 0) }
+    return descriptor
   }
 
   var isReleased: Bool { released.withLock { $0 } }
