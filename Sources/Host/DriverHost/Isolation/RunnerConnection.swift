@@ -173,8 +173,12 @@ final class RunnerConnection: @unchecked Sendable {
     return lines.isEmpty ? "" : "; its last output: \(lines.joined(separator: " | "))"
   }
 
+  /// Kills the runner unless it was already reaped: after `waitpid` its pid may belong to an
+  /// unrelated process.
   func kill() {
-    Glibc.kill(pid, SIGKILL)
+    reaped.withLock { reaped in
+      if reaped == nil { _ = Glibc.kill(pid, SIGKILL) }
+    }
   }
 
   private func startReader() {
@@ -293,7 +297,13 @@ final class RunnerConnection: @unchecked Sendable {
 
   /// Reaps the child (once) and describes how it ended.
   func waitForExitDescription() -> String {
-    reaped.withLock { reaped in
+    if let description = reaped.withLock({ $0 }) { return description }
+    // Wait for the exit without reaping, outside the lock (``kill()`` takes it, and may be what
+    // ends the wait); then reap under it, so a kill never reaches a recycled pid.
+    var info = siginfo_t()
+    var waited: Int32
+    repeat { waited = waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) } while waited < 0 && errno == EINTR
+    return reaped.withLock { reaped in
       if let reaped { return reaped }
       var status: Int32 = 0
       var result: pid_t
