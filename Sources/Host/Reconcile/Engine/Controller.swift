@@ -65,10 +65,16 @@ public final class Controller: Sendable {
           } else {
             // A change of the status alone (most often the reconciler's own write) is not a
             // reason to reconcile again (controller-runtime's generation-changed predicate,
-            // extended to the metadata reconcilers act on).
+            // extended to the metadata reconcilers act on); nor is the cleanup finalizer
+            // appearing (see ``ReconcileInputs/onlyAddsCleanupFinalizer(to:)``).
             let inputs = ReconcileInputs(event.object)
-            if event.type == .modified, seen[key] == inputs { continue }
+            let previous = seen[key]
             seen[key] = inputs
+            if event.type == .modified, let previous,
+              previous == inputs || inputs.onlyAddsCleanupFinalizer(to: previous)
+            {
+              continue
+            }
           }
           queue.add(key)
           metrics.depth(queue.depth)
@@ -129,6 +135,21 @@ struct ReconcileInputs: Hashable {
   var finalizers: [String]
   var labels: [String: String]
   var annotations: [String: String]
+
+  /// True if `self` is `previous` plus the cleanup finalizer, and nothing else changed.
+  ///
+  /// Reconcilers add that finalizer as the first step of a pass and carry on with the object
+  /// the write returned, so the event it causes holds nothing the pass has not seen: without
+  /// this, every new object was reconciled twice (the second pass a driver `inspect` that
+  /// changes nothing). If the pass fails after adding it, its error requeues the key anyway;
+  /// if someone else adds it, there is nothing to do either (it is the desired state).
+  func onlyAddsCleanupFinalizer(to previous: ReconcileInputs) -> Bool {
+    guard finalizers.contains(ObjectMeta.cleanupFinalizer), !previous.finalizers.contains(ObjectMeta.cleanupFinalizer)
+    else { return false }
+    var withoutIt = self
+    withoutIt.finalizers.removeAll { $0 == ObjectMeta.cleanupFinalizer }
+    return withoutIt == previous
+  }
 
   init(_ object: StoredObject) {
     uid = object.uid
