@@ -256,6 +256,9 @@ struct Timeline {
       line += " \((at - start) / 1_000_000): \(created.filter { $0 <= at }.count)/\(running.filter { $0 <= at }.count)"
       at += 50_000_000
     }
+    if let lastStored = created.last, let lastRunning = running.last {
+      line += " | last stored → all Running: \((lastRunning &- lastStored) / 1_000_000) ms"
+    }
     Swift.print(line)
   }
 }

@@ -44,6 +44,26 @@ struct RouteTests {
     #expect(throws: APIError.self) { try Route(path: "/api/v1/workers/%zz") }
   }
 
+  /// The decoder agrees with Foundation's `removingPercentEncoding` (which it replaced) on
+  /// fixed cases and on random strings of the characters that matter, except that escapes
+  /// which decode to invalid UTF-8 are always refused (Foundation sometimes refuses them and
+  /// sometimes repairs them to U+FFFD).
+  @Test("percent-decoding agrees with Foundation")
+  func percentDecodingMatchesFoundation() {
+    let fixed = ["", "alice", "al%69ce", "%", "%4", "%zz", "%4G", "a%2Fb", "%C3%A9t%C3%A9", "%C3", "%FF", "%e2%82%ac",
+      "100%25", "%%41", "%41%", "caf\u{E9}", "%00"]
+    var generator = SystemRandomNumberGenerator()
+    let alphabet = Array("%%%0123456789abcdefABCDEFgz-_.~/ \u{E9}")
+    let random = (0..<2000).map { _ in
+      String((0..<Int.random(in: 0...12, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+    for text in fixed + random {
+      let foundation = text.removingPercentEncoding
+      let expected = foundation?.unicodeScalars.contains("\u{FFFD}") == true ? nil : foundation
+      #expect(Route.percentDecoded(Substring(text)) == expected, "\(text.debugDescription)")
+    }
+  }
+
   @Test("methods per route")
   func methods() throws {
     #expect(try Route(path: "/api/v1/workers/a/status")?.allowedMethods == [.get])

@@ -203,8 +203,9 @@ extension APIServer {
   func decodeBody(_ call: Call, kind: Kind, pathName: String?) async throws -> DecodedBody {
     let data = try await readBody(call)
     let node: JSONNode
+    let duplicates: [FieldPath]
     do {
-      node = try JSONNode.parse(data)
+      (node, duplicates) = try JSONNode.parseReportingDuplicates(data)
     } catch {
       throw APIError(fields: FieldErrors([FieldError(FieldPath(), "the body is not valid JSON: \(error)", reason: .invalidJSON)]))
     }
@@ -226,9 +227,7 @@ extension APIServer {
         "metadata.namespace: this API serves the \(ObjectMeta.defaultNamespace) namespace only, got \(namespace.debugDescription)",
         field: "metadata.namespace")
     }
-    // Parsed twice (the Model's parser also reports repeated keys, which it keeps internal);
-    // bodies are at most a few MiB and parsing is linear.
-    var resource = try ResourceDecoder(mode: .strict).decodeAndValidate(data).value
+    var resource = try ResourceDecoder(mode: .strict).decodeAndValidate(node, duplicates: duplicates).value
     configuration.defaults.apply(to: &resource)
     let afterDefaults = Validation.validate(resource)
     if !afterDefaults.isEmpty { throw APIError(fields: afterDefaults) }

@@ -45,13 +45,14 @@ enum Route: Sendable, Hashable {
   /// Parses a request path (without the query). `nil` for paths the API does not serve.
   /// - Throws: `BadRequest` for a path segment that is not valid percent-encoding.
   init?(path: String) throws(APIError) {
-    var segments = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    var segments = path.split(separator: "/", omittingEmptySubsequences: false)
     if segments.first == "" { segments.removeFirst() }
     // One trailing slash is tolerated (`/api/v1/workers/`), as most servers do.
     if segments.count > 1, segments.last == "" { segments.removeLast() }
     var decoded: [String] = []
+    decoded.reserveCapacity(segments.count)
     for segment in segments {
-      guard let value = segment.removingPercentEncoding else {
+      guard let value = Self.percentDecoded(segment) else {
         throw APIError.badRequest("the path segment \"\(segment)\" is not valid percent-encoding")
       }
       decoded.append(value)
@@ -103,6 +104,40 @@ enum Route: Sendable, Hashable {
       }
     default:
       return nil
+    }
+  }
+
+  /// `segment` with every `%XX` decoded; nil if a `%` is not followed by two hex digits or the
+  /// bytes are not UTF-8 (what Foundation's `removingPercentEncoding` returns, without its
+  /// round trip through CFString, which cost ~8 µs per request).
+  static func percentDecoded(_ segment: Substring) -> String? {
+    let utf8 = segment.utf8
+    guard utf8.contains(UInt8(ascii: "%")) else { return String(segment) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(utf8.count)
+    var index = utf8.startIndex
+    while index != utf8.endIndex {
+      let byte = utf8[index]
+      utf8.formIndex(after: &index)
+      guard byte == UInt8(ascii: "%") else {
+        bytes.append(byte)
+        continue
+      }
+      guard index != utf8.endIndex, let high = hexValue(utf8[index]) else { return nil }
+      utf8.formIndex(after: &index)
+      guard index != utf8.endIndex, let low = hexValue(utf8[index]) else { return nil }
+      utf8.formIndex(after: &index)
+      bytes.append(high << 4 | low)
+    }
+    return String(validating: bytes, as: UTF8.self)
+  }
+
+  private static func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
     }
   }
 

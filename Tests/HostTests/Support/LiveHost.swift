@@ -34,6 +34,9 @@ final class LiveHost: @unchecked Sendable {
   let dataDirectory: URL
   private(set) var process: Process?
   private(set) var url: URL = URL(string: "http://127.0.0.1:1")!
+  /// One session per host process: a shared session could hand a later host that got the same
+  /// port a pooled connection to this one ("Empty reply from server").
+  private var session = URLSession(configuration: .ephemeral)
   /// Where the host's stdout and stderr go (kept across restarts).
   let logFile: URL
   let extraArguments: [String]
@@ -46,6 +49,7 @@ final class LiveHost: @unchecked Sendable {
 
   /// Starts the host and waits until it prints its address and answers `/readyz`.
   func start() async throws {
+    session = URLSession(configuration: .ephemeral)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Products.host)
     process.arguments = ["--listen", "127.0.0.1:0", "--data-dir", dataDirectory.path, "--backend", "memory",
@@ -96,6 +100,7 @@ final class LiveHost: @unchecked Sendable {
     guard let process, process.isRunning else { return }
     process.terminate()
     process.waitUntilExit()
+    session.invalidateAndCancel()
   }
 
   /// SIGKILL: no chance to clean up.
@@ -103,6 +108,7 @@ final class LiveHost: @unchecked Sendable {
     guard let process, process.isRunning else { return }
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
+    session.invalidateAndCancel()
   }
 
   func remove() {
@@ -144,7 +150,7 @@ final class LiveHost: @unchecked Sendable {
         request.httpBody = try JSONSerialization.data(withJSONObject: body)
       }
     }
-    let (data, response) = try await URLSession.shared.data(for: request)
+    let (data, response) = try await session.data(for: request)
     return Response(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: data)
   }
 

@@ -84,7 +84,10 @@ public struct ResourceDecoder: Sendable {
     }
   }
 
-  func decodeAndValidate(_ node: JSONNode, duplicates: [FieldPath]) throws(FieldErrors) -> Decoded<AnyResource> {
+  /// ``decodeAndValidate(_:)-(Data)`` for a document parsed with
+  /// ``JSONNode/parseReportingDuplicates(_:)``, whose repeated keys are reported as errors
+  /// (strict mode) or warnings.
+  public func decodeAndValidate(_ node: JSONNode, duplicates: [FieldPath]) throws(FieldErrors) -> Decoded<AnyResource> {
     let (value, log, warnings) = decodeCollecting(node, expected: nil, duplicates: duplicates)
     var errors = log
     if let value {

@@ -17,8 +17,9 @@ extension JSONNode {
     try parseReportingDuplicates(data).node
   }
 
-  /// Parses one JSON text and returns, as well, the path of every repeated object key.
-  static func parseReportingDuplicates(_ data: Data) throws(JSONSyntaxError) -> (
+  /// Parses one JSON text and returns, as well, the path of every repeated object key (for
+  /// ``ResourceDecoder/decodeAndValidate(_:duplicates:)``, which reports them).
+  public static func parseReportingDuplicates(_ data: Data) throws(JSONSyntaxError) -> (
     node: JSONNode, duplicates: [FieldPath]
   ) {
     var parser = JSONParser(bytes: [UInt8](data))
