@@ -74,11 +74,14 @@ final class PausingProxy: @unchecked Sendable {
       let connected = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
       }
-      let released = state.withLock { state in
+      // Recorded only if kept: a socket closed here must not be shut down by `release()`
+      // later, when its number may belong to another test's socket (a runner's, say).
+      let kept = state.withLock { state -> Bool in
+        guard connected == 0, !state.released else { return false }
         state.sockets += [client, upstream]
-        return state.released
+        return true
       }
-      guard connected == 0, !released else {
+      guard kept else {
         close(client)
         close(upstream)
         continue
