@@ -33,6 +33,8 @@ let drivers = [
   driver("NanoClawRuntime", product: "hc_nanoclaw", path: "Plugins/Runtimes/NanoClaw"),
   // Test-only: an in-memory worker backend implementing all of worker-backend/1.
   driver("MemoryBackendDriver", product: "hc_memory", path: "Tests/Fixtures/SwiftDrivers/MemoryBackend"),
+  // Test-only: an agent runtime implementing render, serving "nanoclaw" (tests of the reconcilers).
+  driver("FixtureRuntimeDriver", product: "hc_fixture_runtime", path: "Tests/Fixtures/SwiftDrivers/FixtureRuntime"),
 ]
 
 let package = Package(
@@ -135,7 +137,7 @@ let package = Package(
     .executableTarget(
       name: "Daemon",
       dependencies: [
-        "Model", "YAML", "Store", "ResourceStore", "APIServer", "Reconcile", "DriverHost", "CSystemShims",
+        "Model", "DriverProtocols", "YAML", "Store", "ResourceStore", "APIServer", "Reconcile", "DriverHost", "CSystemShims",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Metrics", package: "swift-metrics"),

@@ -21,7 +21,8 @@ struct HiclawHost: AsyncParsableCommand {
     abstract: "The hiclaw control plane: stores Workers, Teams, Humans and Managers and reconciles them.",
     discussion: """
       Flags win over environment variables (HICLAW_LISTEN, HICLAW_DATA_DIR, HICLAW_BACKEND, \
-      HICLAW_BACKEND_CONFIG, HICLAW_DRIVERS_DIR, HICLAW_LOG_LEVEL, HICLAW_CONCURRENCY), which win \
+      HICLAW_BACKEND_CONFIG, HICLAW_DRIVERS_DIR, HICLAW_LOG_LEVEL, HICLAW_CONCURRENCY, \
+      HICLAW_RUNTIME_DRIVERS: comma-separated), which win \
       over --config. At first start an admin token is written to <data-dir>/admin.token (mode 0600); \
       the hiclaw CLI reads it from there.
       """,
@@ -45,10 +46,14 @@ struct HiclawHost: AsyncParsableCommand {
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Default info.")
   var logLevel: String?
 
-  @Option(help: "How many objects of one kind are reconciled at once. Default 4.")
+  @Option(help: "How many objects of one kind are reconciled at once. Default \(ControllerManager.defaultConcurrency).")
   var concurrency: Int?
 
-  @Option(help: "A YAML file with the same settings (keys: listen, dataDir, backend, backendConfig, driversDir, logLevel, concurrency).")
+  @Option(name: .customLong("runtime-driver"),
+    help: "An agent-runtime driver to load (a library path, or a name as for --backend); repeatable. Runtime drivers found by name (libhc_<runtime>.so) are loaded too.")
+  var runtimeDriver: [String] = []
+
+  @Option(help: "A YAML file with the same settings (keys: listen, dataDir, backend, backendConfig, driversDir, logLevel, concurrency, runtimeDrivers).")
   var config: String?
 
   func resolvedConfiguration() throws(ConfigurationError) -> HostConfiguration {
@@ -68,6 +73,12 @@ struct HiclawHost: AsyncParsableCommand {
     if let json = setting(backendConfig, "HICLAW_BACKEND_CONFIG") { configuration.backendConfig = json }
     if let path = setting(driversDir, "HICLAW_DRIVERS_DIR") { configuration.driversDirectory = URL(fileURLWithPath: path) }
     if let level = setting(logLevel, "HICLAW_LOG_LEVEL") { configuration.logLevel = level }
+    if !runtimeDriver.isEmpty {
+      configuration.runtimeDrivers = runtimeDriver
+    } else if let list = environment["HICLAW_RUNTIME_DRIVERS"], !list.isEmpty {
+      configuration.runtimeDrivers = list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        .filter { !$0.isEmpty }
+    }
     if let text = setting(concurrency.map(String.init), "HICLAW_CONCURRENCY") {
       guard let number = Int(text), number > 0 else {
         throw ConfigurationError("concurrency: expected a positive integer, got \(text)", fix: "for example 4")

@@ -1,8 +1,10 @@
 import APIServer
 import CSystemShims
 import DriverHost
+import DriverProtocols
 import Foundation
 import Logging
+import Model
 import Prometheus
 import Reconcile
 import ServiceLifecycle
@@ -24,6 +26,7 @@ enum Host {
     let driverHost = DriverHost(
       configuration: DriverHostConfiguration(stateDirectory: configuration.driverStateDirectory, logger: logger))
     let (driver, instance) = try await loadBackend(configuration, driverHost: driverHost, logger: logger)
+    let (runtimeDriverList, runtimes) = try await loadRuntimes(configuration, driverHost: driverHost, logger: logger)
 
     var apiConfiguration = APIServerConfiguration()
     apiConfiguration.host = configuration.listenHost
@@ -37,7 +40,8 @@ enum Host {
       FileHandle.standardOutput.write(Data("hiclaw-host listening on http://\(host):\(port)\n".utf8))
     }
     let controllers = ControllerManager(
-      store: store, backend: DriverWorkerBackend(instance: instance), concurrency: configuration.concurrency, logger: logger)
+      store: store, backend: DriverWorkerBackend(instance: instance), runtimes: runtimes.drivers,
+      concurrency: configuration.concurrency, logger: logger)
     let controllerService = ControllerService(manager: controllers, onStart: { api.setReady(true) })
 
     var groupConfiguration = ServiceGroupConfiguration(
@@ -62,6 +66,8 @@ enum Host {
     api.setReady(false)
     await instance.destroy()
     _ = await driver.shutdown()
+    for runtimeInstance in runtimes.instances { await runtimeInstance.destroy() }
+    for runtimeDriver in runtimeDriverList { _ = await runtimeDriver.shutdown() }
     await store.close()
     logger.notice("stopped")
   }
@@ -110,19 +116,12 @@ enum Host {
     let directory = DriverDirectory(url: configuration.effectiveDriversDirectory)
     let driver: Driver
     do {
-      if FileManager.default.fileExists(atPath: directory.manifestURL(for: name).path) {
-        let manifest = try DriverManifest.load(from: directory.manifestURL(for: name))
-        driver = try await driverHost.load(manifest: manifest, directory: directory.url)
-      } else {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let library = executable.deletingLastPathComponent().appendingPathComponent("libhc_\(name).so").path
-        guard FileManager.default.fileExists(atPath: library) else {
-          throw HostStartupError(
-            message: "no worker-backend driver \"\(name)\": neither \(directory.manifestURL(for: name).path) nor \(library) exists",
-            fix: "install it with `hiclaw driver install libhc_\(name).so`, or pick another --backend")
-        }
-        driver = try await driverHost.load(library: library, isolation: .inProcess, expectedName: name)
+      guard let found = try await loadNamed(name, directory: directory, driverHost: driverHost) else {
+        throw HostStartupError(
+          message: "no worker-backend driver \"\(name)\": neither \(directory.manifestURL(for: name).path) nor \(libraryNextToExecutable(name)) exists",
+          fix: "install it with `hiclaw driver install libhc_\(name).so`, or pick another --backend")
       }
+      driver = found
     } catch let error as DriverLoadError {
       throw HostStartupError(message: "cannot load the backend driver \"\(name)\": \(error)", fix: "run `hiclaw driver verify` on it")
     }
@@ -138,6 +137,117 @@ enum Host {
       throw HostStartupError(message: "the backend driver \"\(name)\" refused its configuration: \(error)",
         fix: "fix --backend-config")
     }
+  }
+}
+
+extension Host {
+  /// `libhc_<name>.so` next to this executable (a build's products directory).
+  static func libraryNextToExecutable(_ name: String) -> String {
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    return executable.deletingLastPathComponent().appendingPathComponent("libhc_\(name).so").path
+  }
+
+  /// A driver by name: from its manifest in the drivers directory if installed (with the
+  /// manifest's isolation), else `libhc_<name>.so` next to this executable, in process; nil if
+  /// neither exists.
+  static func loadNamed(_ name: String, directory: DriverDirectory, driverHost: DriverHost) async throws(DriverLoadError)
+    -> Driver?
+  {
+    if FileManager.default.fileExists(atPath: directory.manifestURL(for: name).path) {
+      let manifest = try DriverManifest.load(from: directory.manifestURL(for: name))
+      return try await driverHost.load(manifest: manifest, directory: directory.url)
+    }
+    let library = libraryNextToExecutable(name)
+    guard FileManager.default.fileExists(atPath: library) else { return nil }
+    return try await driverHost.load(library: library, isolation: .inProcess, expectedName: name)
+  }
+
+  /// The loaded runtime drivers and the instances the reconcilers render with.
+  struct LoadedRuntimes {
+    var drivers: RuntimeDrivers
+    var instances: [DriverInstance]
+  }
+
+  /// Loads the agent-runtime drivers: each `--runtime-driver`, then, for every known runtime
+  /// none of those serves, its driver found by name (as for the backend). A driver serves the
+  /// runtime its `describe` names. Drivers found by name that do not implement `describe` and
+  /// `render` (the first-party runtimes are still skeletons) are unloaded again and their
+  /// runtimes get the host's defaults; for an explicit `--runtime-driver` that is an error, as
+  /// is one that does not load or serves a runtime another one already serves. (Explicit ones
+  /// come first because an in-process library, once unloaded, cannot be loaded again.)
+  static func loadRuntimes(_ configuration: HostConfiguration, driverHost: DriverHost, logger: Logger) async throws
+    -> ([Driver], LoadedRuntimes)
+  {
+    let directory = DriverDirectory(url: configuration.effectiveDriversDirectory)
+    var kept: [Driver] = []
+    var instances: [Runtime: DriverInstance] = [:]
+
+    func adopt(_ driver: Driver, explicit: Bool, source: String) async throws {
+      func refuse(_ message: String, fix: String) async throws {
+        _ = await driver.shutdown()
+        if explicit { throw HostStartupError(message: "runtime driver \(source): \(message)", fix: fix) }
+        logger.debug("runtime driver not used", metadata: ["driver": "\(source)", "reason": "\(message)"])
+      }
+      let description = driver.description
+      guard description.protocols.contains(where: { $0.hasPrefix("hiclaw.agent-runtime/") }) else {
+        return try await refuse("it is not an agent-runtime driver (it speaks \(description.protocols))",
+          fix: "name an agent-runtime driver")
+      }
+      guard description.methods.contains("render"), description.methods.contains("describe") else {
+        return try await refuse("it does not implement render and describe (methods: \(description.methods))",
+          fix: "use a runtime driver that renders agent configuration")
+      }
+      let instance: DriverInstance
+      let runtime: Runtime
+      do {
+        instance = try await driver.makeInstance()
+        let described = try WireJSON.decode(
+          AgentRuntimeV1.RuntimeDescription.self, from: Data(try await instance.call("describe", "{}", timeout: .seconds(30)).utf8))
+        runtime = Runtime(rawValue: described.runtime)
+      } catch {
+        return try await refuse("describe failed: \(error)", fix: "run `hiclaw driver verify` on it")
+      }
+      guard runtime.isKnown else {
+        await instance.destroy()
+        return try await refuse("it serves the runtime \"\(runtime)\", which no resource can name (known: \(Runtime.known))",
+          fix: "use a driver for one of the known runtimes")
+      }
+      if instances[runtime] != nil {
+        await instance.destroy()
+        return try await refuse("another --runtime-driver already serves \(runtime)", fix: "name one driver per runtime")
+      }
+      instances[runtime] = instance
+      kept.append(driver)
+      logger.info("runtime driver ready",
+        metadata: ["runtime": "\(runtime)", "driver": "\(description.name)", "version": "\(description.version)"])
+    }
+
+    for entry in configuration.runtimeDrivers {
+      let driver: Driver
+      do {
+        if entry.contains("/") || entry.hasSuffix(".so") {
+          driver = try await driverHost.load(library: entry, isolation: .inProcess)
+        } else if let found = try await loadNamed(entry, directory: directory, driverHost: driverHost) {
+          driver = found
+        } else {
+          throw HostStartupError(message: "no runtime driver \"\(entry)\": neither \(directory.manifestURL(for: entry).path) nor \(libraryNextToExecutable(entry)) exists",
+            fix: "install it with `hiclaw driver install`, or give the library's path")
+        }
+      } catch let error as DriverLoadError {
+        throw HostStartupError(message: "cannot load the runtime driver \(entry): \(error)", fix: "run `hiclaw driver verify` on it")
+      }
+      try await adopt(driver, explicit: true, source: entry)
+    }
+    for runtime in Runtime.known where instances[runtime] == nil {
+      do {
+        if let driver = try await loadNamed(runtime.rawValue, directory: directory, driverHost: driverHost) {
+          try await adopt(driver, explicit: false, source: runtime.rawValue)
+        }
+      } catch {
+        logger.warning("runtime driver not loaded", metadata: ["runtime": "\(runtime)", "error": "\(error)"])
+      }
+    }
+    return (kept, LoadedRuntimes(drivers: RuntimeDrivers(instances), instances: Array(instances.values)))
   }
 }
 

@@ -23,6 +23,9 @@ struct HostConfiguration: Sendable, Equatable {
   var driversDirectory: URL?
   var logLevel = "info"
   var concurrency = ControllerManager.defaultConcurrency
+  /// Runtime drivers to load besides the ones found by name (paths to libraries, or names as
+  /// for ``backend``); see ``Host/loadRuntimes(_:driverHost:logger:)``.
+  var runtimeDrivers: [String] = []
 
   static var defaultDataDirectory: URL {
     let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
@@ -80,9 +83,16 @@ struct HostConfiguration: Sendable, Equatable {
           throw ConfigurationError("\(path): concurrency: expected a positive integer", fix: "for example 4")
         }
         concurrency = number
+      case "runtimeDrivers":
+        guard let items = value.arrayValue, let paths = Optional(items.compactMap(\.stringValue)), paths.count == items.count
+        else {
+          throw ConfigurationError("\(path): runtimeDrivers: expected a list of library paths or driver names",
+            fix: "for example [/opt/hiclaw/libhc_hermes.so]")
+        }
+        runtimeDrivers = paths
       default:
         throw ConfigurationError("\(path): \(key): unknown setting",
-          fix: "the settings are listen, dataDir, backend, backendConfig, driversDir, logLevel, concurrency")
+          fix: "the settings are listen, dataDir, backend, backendConfig, driversDir, logLevel, concurrency, runtimeDrivers")
       }
     }
   }

@@ -170,6 +170,9 @@ final class LiveHost: @unchecked Sendable {
     var id: String
     var state: String
     var labels: [String: String]
+    var image: String
+    var command: [String]?
+    var env: [String: String]?
     var log: [LogLine]
     struct LogLine: Decodable { var text: String }
   }
@@ -207,8 +210,8 @@ struct HostTestError: Error, CustomStringConvertible {
 }
 
 /// Starts a host, runs `body`, removes the host.
-func withHost<R>(_ body: (LiveHost) async throws -> R) async throws -> R {
-  let host = LiveHost()
+func withHost<R>(extraArguments: [String] = [], _ body: (LiveHost) async throws -> R) async throws -> R {
+  let host = LiveHost(extraArguments: extraArguments)
   defer { host.remove() }
   try await host.start()
   return try await body(host)

@@ -17,15 +17,18 @@ public final class ControllerManager: Sendable {
 
   /// The four controllers of hiclaw over one backend.
   public convenience init(
-    store: Store, backend: any WorkerBackend, provisioners: Provisioners = .noOp,
+    store: Store, backend: any WorkerBackend, provisioners: Provisioners = .noOp, runtimes: RuntimeDrivers = .none,
     settings: ReconcileSettings = ReconcileSettings(), concurrency: Int = ControllerManager.defaultConcurrency,
     logger: Logger
   ) {
     let reconcilers: [any Reconciler] = [
-      WorkerReconciler(store: store, backend: backend, provisioners: provisioners, settings: settings, logger: logger),
-      TeamReconciler(store: store, backend: backend, provisioners: provisioners, settings: settings, logger: logger),
+      WorkerReconciler(
+        store: store, backend: backend, provisioners: provisioners, runtimes: runtimes, settings: settings, logger: logger),
+      TeamReconciler(
+        store: store, backend: backend, provisioners: provisioners, runtimes: runtimes, settings: settings, logger: logger),
       HumanReconciler(store: store),
-      ManagerReconciler(store: store, backend: backend, provisioners: provisioners, settings: settings, logger: logger),
+      ManagerReconciler(
+        store: store, backend: backend, provisioners: provisioners, runtimes: runtimes, settings: settings, logger: logger),
     ]
     self.init(controllers: reconcilers.map {
       Controller(reconciler: $0, store: store, concurrency: concurrency, logger: logger)

@@ -60,6 +60,10 @@ struct AgentPlan: Sendable {
   /// instance and survives a host crash at any point.
   var specHash: String
   var containerManaged: Bool
+  /// The command, when a runtime driver rendered one (nil keeps the image's).
+  var command: [String]? = nil
+  /// The ports the agent listens on, when a runtime driver rendered them.
+  var ports: [WorkerBackendV1.Port]? = nil
   /// The object has never been reconciled (its status is empty), so its instance most likely
   /// does not exist: create it straight away instead of inspecting first.
   var createFirst = false
@@ -80,6 +84,7 @@ struct AgentMachinery: Sendable {
   let store: Store
   let backend: any WorkerBackend
   let provisioners: Provisioners
+  let runtimes: RuntimeDrivers
   let settings: ReconcileSettings
   let logger: Logger
 
@@ -158,8 +163,43 @@ struct AgentMachinery: Sendable {
     // Running is the usual goal: one call creates and starts (a backend that ignores `start`
     // returns the instance stopped, and ensureContainer starts it as before).
     return WorkerBackendV1.CreateRequest(
-      name: plan.instanceName, image: plan.image, env: plan.environment, labels: labels,
-      start: plan.desired == .running ? true : nil)
+      name: plan.instanceName, image: plan.image, command: plan.command, env: plan.environment, labels: labels,
+      ports: plan.ports, start: plan.desired == .running ? true : nil)
+  }
+
+  /// Lets the driver of `runtime`, if one is loaded, shape the agent's container: its `render`
+  /// answer sets the image (unless the user named one), the command and the ports, adds its
+  /// environment for keys neither hiclaw nor the user set (hiclaw's values are never
+  /// overridden, and the user's win over the runtime's defaults), and its files go to
+  /// ``Provisioners/files``. Without a driver the plan keeps the host's defaults.
+  ///
+  /// The request carries the member's spec and, in `context`, who the agent is and the names
+  /// of the environment variables that hold its credentials (`secret_env`): rendered files
+  /// refer to those variables; no secret value is ever sent to a runtime driver.
+  func applyRuntime(
+    _ runtime: Runtime, memberName: String, spec: some Encodable, userImage: String?, provisioned: ProvisionedAgent,
+    to plan: inout AgentPlan
+  ) async throws {
+    guard runtimes.serves(runtime) else { return }
+    let specValue = try JSONValue(encoding: spec).objectValue ?? [:]
+    var agent: [String: JSONValue] = [
+      "name": .string(plan.subject.runtimeName), "owner": .string(plan.subject.owner),
+      "role": .string(plan.subject.role.rawValue),
+    ]
+    if let team = plan.subject.team { agent["team"] = .string(team) }
+    if let user = provisioned.matrixUserID { agent["matrix_user_id"] = .string(user) }
+    if let room = provisioned.roomID { agent["room_id"] = .string(room) }
+    let secretEnvironment = (["HICLAW_AUTH_TOKEN"] + provisioned.environment.keys.sorted()).map(JSONValue.string)
+    let request = AgentRuntimeV1.RenderRequest(
+      worker: AgentRuntimeV1.Worker(name: memberName, spec: specValue),
+      context: ["agent": .object(agent), "secret_env": .array(secretEnvironment)])
+    guard let rendered = try await runtimes.render(runtime, request) else { return }
+    if userImage == nil, !rendered.image.isEmpty { plan.image = rendered.image }
+    for (key, value) in rendered.env where plan.environment[key] == nil { plan.environment[key] = value }
+    plan.command = rendered.command
+    plan.ports = rendered.ports.isEmpty
+      ? nil : rendered.ports.map { WorkerBackendV1.Port(name: $0.name, container: $0.container, protocol: $0.protocol) }
+    try await provisioners.files.publish(rendered.files, for: plan.subject)
   }
 
   /// Tears one agent down, in the upstream order (spec §3.6 A, delete): infrastructure

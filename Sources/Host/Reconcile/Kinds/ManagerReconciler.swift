@@ -12,9 +12,10 @@ public struct ManagerReconciler: Reconciler {
   let machinery: AgentMachinery
 
   public init(store: Store, backend: any WorkerBackend, provisioners: Provisioners = .noOp,
-    settings: ReconcileSettings = ReconcileSettings(), logger: Logger)
+    runtimes: RuntimeDrivers = .none, settings: ReconcileSettings = ReconcileSettings(), logger: Logger)
   {
-    machinery = AgentMachinery(store: store, backend: backend, provisioners: provisioners, settings: settings, logger: logger)
+    machinery = AgentMachinery(
+      store: store, backend: backend, provisioners: provisioners, runtimes: runtimes, settings: settings, logger: logger)
   }
 
   public static func instanceName(_ manager: Manager) -> String {
@@ -37,7 +38,7 @@ public struct ManagerReconciler: Reconciler {
         hashed.state = nil
         var environment = try await machinery.environment(subject, provisioned: provisioned, memberName: manager.name, user: spec.env)
         environment["HICLAW_MANAGER_NAME"] = manager.name
-        return AgentPlan(
+        var plan = AgentPlan(
           subject: subject, instanceName: Self.instanceName(manager),
           image: spec.image?.nonEmpty ?? machinery.settings.managerImage, environment: environment,
           labels: (spec.labels ?? [:]).merging([
@@ -45,6 +46,10 @@ public struct ManagerReconciler: Reconciler {
             InstanceLabel.runtime: (spec.runtime ?? machinery.settings.defaults.managerRuntime).rawValue,
           ]) { _, hiclaw in hiclaw },
           desired: spec.state ?? .running, specHash: SpecHash.of(hashed), containerManaged: true)
+        try await machinery.applyRuntime(
+          spec.runtime ?? machinery.settings.defaults.managerRuntime, memberName: manager.name, spec: spec,
+          userImage: spec.image?.nonEmpty, provisioned: provisioned, to: &plan)
+        return plan
       },
       record: { observed, provisioned, status in
         status.matrixUserID = provisioned.matrixUserID ?? status.matrixUserID

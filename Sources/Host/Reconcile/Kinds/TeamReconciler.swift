@@ -13,9 +13,10 @@ public struct TeamReconciler: Reconciler {
   let machinery: AgentMachinery
 
   public init(store: Store, backend: any WorkerBackend, provisioners: Provisioners = .noOp,
-    settings: ReconcileSettings = ReconcileSettings(), logger: Logger)
+    runtimes: RuntimeDrivers = .none, settings: ReconcileSettings = ReconcileSettings(), logger: Logger)
   {
-    machinery = AgentMachinery(store: store, backend: backend, provisioners: provisioners, settings: settings, logger: logger)
+    machinery = AgentMachinery(
+      store: store, backend: backend, provisioners: provisioners, runtimes: runtimes, settings: settings, logger: logger)
   }
 
   /// One member as the reconciler sees it.
@@ -30,6 +31,21 @@ public struct TeamReconciler: Reconciler {
     var state: DesiredState
     var env: [String: String]?
     var labels: [String: String]?
+    /// The member's spec as written (what a runtime driver renders from).
+    var spec: MemberSpec
+  }
+
+  /// A team member's spec: the leader's or a worker's.
+  enum MemberSpec: Encodable, Sendable {
+    case leader(LeaderSpec)
+    case worker(TeamWorkerSpec)
+
+    func encode(to encoder: any Encoder) throws {
+      switch self {
+      case .leader(let spec): try spec.encode(to: encoder)
+      case .worker(let spec): try spec.encode(to: encoder)
+      }
+    }
   }
 
   /// The members the spec asks for, leader first. Hashes leave `state` out (``SpecHash``):
@@ -40,13 +56,13 @@ public struct TeamReconciler: Reconciler {
       Member(
         name: leader.name, runtimeName: leader.runtimeName, role: .teamLeader,
         specHash: SpecHash.leader(of: spec), model: leader.model, runtime: .copaw, image: nil,
-        state: leader.state ?? .running, env: leader.env, labels: leader.labels)
+        state: leader.state ?? .running, env: leader.env, labels: leader.labels, spec: .leader(leader))
     ]
     for worker in spec.workers ?? [] {
       members.append(Member(
         name: worker.name, runtimeName: worker.runtimeName, role: .worker,
         specHash: SpecHash.worker(worker, of: spec), model: worker.model, runtime: worker.runtime ?? .copaw,
-        image: worker.image, state: worker.state ?? .running, env: worker.env, labels: worker.labels))
+        image: worker.image, state: worker.state ?? .running, env: worker.env, labels: worker.labels, spec: .worker(worker)))
     }
     return members
   }
@@ -113,7 +129,7 @@ public struct TeamReconciler: Reconciler {
         }
         let subject = Self.subject(team: team, runtimeName: member.runtimeName, role: member.role)
         let provisioned = try await machinery.provisioners.provision(subject)
-        let plan = AgentPlan(
+        var plan = AgentPlan(
           subject: subject, instanceName: Self.instanceName(runtimeName: member.runtimeName),
           image: member.image?.nonEmpty ?? machinery.settings.image(for: member.runtime),
           environment: try await machinery.environment(subject, provisioned: provisioned, memberName: member.name, user: member.env),
@@ -122,6 +138,9 @@ public struct TeamReconciler: Reconciler {
             InstanceLabel.role: member.role.rawValue, InstanceLabel.runtime: member.runtime.rawValue,
           ]) { _, hiclaw in hiclaw },
           desired: member.state, specHash: member.specHash, containerManaged: true)
+        try await machinery.applyRuntime(
+          member.runtime, memberName: member.name, spec: member.spec, userImage: member.image?.nonEmpty,
+          provisioned: provisioned, to: &plan)
         let observed = try await machinery.ensureContainer(plan, owner: key)
         memberStatus.runtimeName = member.runtimeName
         memberStatus.role = member.role

@@ -11,9 +11,10 @@ public struct WorkerReconciler: Reconciler {
   let machinery: AgentMachinery
 
   public init(store: Store, backend: any WorkerBackend, provisioners: Provisioners = .noOp,
-    settings: ReconcileSettings = ReconcileSettings(), logger: Logger)
+    runtimes: RuntimeDrivers = .none, settings: ReconcileSettings = ReconcileSettings(), logger: Logger)
   {
-    machinery = AgentMachinery(store: store, backend: backend, provisioners: provisioners, settings: settings, logger: logger)
+    machinery = AgentMachinery(
+      store: store, backend: backend, provisioners: provisioners, runtimes: runtimes, settings: settings, logger: logger)
   }
 
   /// The backend instance of a standalone Worker (upstream's container name).
@@ -38,7 +39,7 @@ public struct WorkerReconciler: Reconciler {
       plan: { worker, provisioned in
         let spec = machinery.settings.defaults.applied(to: worker).spec
         let subject = Self.subject(worker)
-        return AgentPlan(
+        var plan = AgentPlan(
           subject: subject, instanceName: Self.instanceName(worker),
           image: spec.image?.nonEmpty ?? machinery.settings.image(for: spec.runtime),
           environment: try await machinery.environment(subject, provisioned: provisioned, memberName: worker.name, user: spec.env),
@@ -47,6 +48,10 @@ public struct WorkerReconciler: Reconciler {
             InstanceLabel.runtime: (spec.runtime ?? machinery.settings.defaults.workerRuntime).rawValue,
           ]) { _, hiclaw in hiclaw },
           desired: spec.state ?? .running, specHash: Self.specHash(spec), containerManaged: spec.containerManaged ?? true)
+        try await machinery.applyRuntime(
+          spec.runtime ?? machinery.settings.defaults.workerRuntime, memberName: worker.name, spec: spec,
+          userImage: spec.image?.nonEmpty, provisioned: provisioned, to: &plan)
+        return plan
       },
       record: { observed, provisioned, status in
         status.matrixUserID = provisioned.matrixUserID ?? status.matrixUserID

@@ -55,11 +55,16 @@ public struct NoOpProvisioner: AgentProvisioner {
   public func deprovision(_ agent: AgentSubject) async throws {}
 }
 
-/// The provisioners, in provisioning order.
+/// The provisioners, in provisioning order, and where rendered configuration files go.
 public struct Provisioners: Sendable {
   public var layers: [any AgentProvisioner]
+  /// Receives the files runtime drivers render (see ``RuntimeDrivers``).
+  public var files: any AgentFilesPublisher
 
-  public init(layers: [any AgentProvisioner]) { self.layers = layers }
+  public init(layers: [any AgentProvisioner], files: any AgentFilesPublisher = NoOpFilesPublisher()) {
+    self.layers = layers
+    self.files = files
+  }
 
   /// Matrix, storage and gateway, all no-ops.
   public static let noOp = Provisioners(layers: ["matrix", "storage", "gateway"].map { NoOpProvisioner(layer: $0) })
