@@ -21,6 +21,18 @@ import Testing
     }
   }
 
+  /// A name is percent-encoded by the CLI and decoded by the host byte for byte, whatever it
+  /// holds (spaces, slashes, %, non-ASCII): the 404 names exactly what was asked for.
+  @Test func namesRoundTripThroughThePath() async throws {
+    try await withHost { host in
+      for name in ["a b/c", "100%", "caf\u{E9}~x", "q?x=1&y#z"] {
+        let result = await host.cli("get", "worker", name)
+        #expect(result.status != 0)
+        #expect(result.output.contains(name), "\(name.debugDescription): \(result.output)")
+      }
+    }
+  }
+
   @Test func workerSleepAndWakeWorkForTeamMembers() async throws {
     try await withHost { host in
       let team = """

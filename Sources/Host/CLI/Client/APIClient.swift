@@ -72,10 +72,31 @@ struct APIClient {
     return url
   }
 
+  /// `text` percent-encoded for a path segment or a query value: RFC 3986's unreserved
+  /// characters (ASCII letters, digits, `-._~`) stay, every other UTF-8 byte becomes `%XX`.
+  /// (Foundation's `addingPercentEncoding(.alphanumerics)` kept non-ASCII letters raw, and cost
+  /// a CharacterSet walk per request of an apply.)
   static func encode(_ text: String) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    func unreserved(_ byte: UInt8) -> Bool {
+      switch byte {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+        true
+      default: false
+      }
+    }
+    if text.utf8.allSatisfy(unreserved) { return text }
+    let hex = Array("0123456789ABCDEF".utf8)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(text.utf8.count * 3)
+    for byte in text.utf8 {
+      if unreserved(byte) {
+        bytes.append(byte)
+      } else {
+        bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+      }
+    }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// Sends one request; any HTTP status is a response. Only a transport failure throws (with a
