@@ -72,6 +72,10 @@ public final class APIServer: Sendable {
   let metricsFactory: PrometheusMetricsFactory
   let logger: Logger
   private let ready = Atomic<Bool>(false)
+  /// The HTTP metrics of each (method, route, status), made once: making one is a registry
+  /// look-up under a lock with freshly built label arrays. The key set is bounded (known
+  /// methods × route patterns × statuses).
+  private let httpMetrics = Mutex<[HTTPMetricsKey: (requests: Metrics.Counter, duration: Metrics.Timer)]>([:])
   /// Serialises lifecycle writes per object (see ``KeyedSerializer``).
   let lifecycleWrites = KeyedSerializer()
 
@@ -232,14 +236,26 @@ public final class APIServer: Sendable {
 
   private func recordMetrics(method: HTTPRequest.Method, route: String, status: HTTPResponse.Status, since start: ContinuousClock.Instant) {
     let methodLabel = Self.knownMethods.contains(method.rawValue) ? method.rawValue : "OTHER"
-    Counter(label: "hiclaw_http_requests_total",
-      dimensions: [("method", methodLabel), ("route", route), ("status", String(status.code))], factory: metricsFactory)
-      .increment()
-    let elapsed = ContinuousClock.now - start
-    Metrics.Timer(label: "hiclaw_http_request_duration_seconds", dimensions: [("method", methodLabel), ("route", route)],
-      factory: metricsFactory)
-      .recordNanoseconds(elapsed.nanoseconds)
+    let key = HTTPMetricsKey(method: methodLabel, route: route, status: status.code)
+    let metrics = httpMetrics.withLock { cache in
+      if let made = cache[key] { return made }
+      let made = (
+        requests: Metrics.Counter(label: "hiclaw_http_requests_total",
+          dimensions: [("method", methodLabel), ("route", route), ("status", String(status.code))], factory: metricsFactory),
+        duration: Metrics.Timer(label: "hiclaw_http_request_duration_seconds",
+          dimensions: [("method", methodLabel), ("route", route)], factory: metricsFactory))
+      cache[key] = made
+      return made
+    }
+    metrics.requests.increment()
+    metrics.duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
   }
+}
+
+struct HTTPMetricsKey: Hashable {
+  var method: String
+  var route: String
+  var status: Int
 }
 
 extension Duration {
