@@ -11,18 +11,7 @@ import Testing
 /// The reconcilers render agents through a real runtime driver (the `hc_fixture_runtime`
 /// fixture, loaded in process through the C ABI, serving "nanoclaw") and publish its files.
 @Suite struct RuntimeRenderTests {
-  static let fixtureRuntime = Task<DriverInstance, any Error> {
-    var logger = Logger(label: "test")
-    logger.logLevel = .error
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hiclaw-runtime-driver-\(getpid())")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let library = directory.appendingPathComponent("libhc_fixture_runtime.so")
-    try? FileManager.default.removeItem(at: library)
-    try FileManager.default.copyItem(at: productsDirectory.appendingPathComponent("libhc_fixture_runtime.so"), to: library)
-    let host = DriverHost(configuration: DriverHostConfiguration(
-      stateDirectory: directory.appendingPathComponent("state"), logger: logger))
-    return try await host.load(library: library.path, isolation: .inProcess, expectedName: "fixture-runtime").makeInstance()
-  }
+  static let fixtureRuntime = Task<DriverInstance, any Error> { try await SharedDriver.fixtureRuntime.value.makeInstance() }
 
   /// Records what would be pushed to storage, by agent runtime name.
   final class RecordingPublisher: AgentFilesPublisher {

@@ -28,18 +28,25 @@ let productsDirectory: URL = {
 /// one driver host per process (its global state is the driver's, not the host's). Each
 /// fixture gets its own driver instance in its own namespace.
 enum SharedDriver {
-  static let memory = Task<Driver, any Error> {
+  static let memory = Task<Driver, any Error> { try await loadPrivateCopy("memory", expectedName: "memory") }
+  /// The fixture runtime driver (`hc_fixture_runtime`, serving "nanoclaw").
+  static let fixtureRuntime = Task<Driver, any Error> {
+    try await loadPrivateCopy("fixture_runtime", expectedName: "fixture-runtime")
+  }
+
+  /// Loads a private copy of `libhc_<product>.so` in process (so that no other test suite in
+  /// this process has loaded the same file), with its own driver host.
+  private static func loadPrivateCopy(_ product: String, expectedName: String) async throws -> Driver {
     var logger = Logger(label: "test")
     logger.logLevel = .error
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hiclaw-reconcile-driver-\(getpid())")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hiclaw-reconcile-\(product)-\(getpid())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    // A private copy, so that no other test suite in this process has loaded the same file.
-    let library = directory.appendingPathComponent("libhc_memory.so")
+    let library = directory.appendingPathComponent("libhc_\(product).so")
     try? FileManager.default.removeItem(at: library)
-    try FileManager.default.copyItem(at: productsDirectory.appendingPathComponent("libhc_memory.so"), to: library)
+    try FileManager.default.copyItem(at: productsDirectory.appendingPathComponent("libhc_\(product).so"), to: library)
     let host = DriverHost(configuration: DriverHostConfiguration(
       stateDirectory: directory.appendingPathComponent("state"), logger: logger))
-    return try await host.load(library: library.path, isolation: .inProcess, expectedName: "memory")
+    return try await host.load(library: library.path, isolation: .inProcess, expectedName: expectedName)
   }
 }
 
