@@ -17,7 +17,8 @@
 # Environment: BENCH_SCRATCH (scratch path, default .build-bench), BENCH_NO_BUILD=1 (skip step 1),
 # BENCH_WINDOWS=1 (note each BM1 phase's start and end in CLOCK_MONOTONIC seconds, to cut a
 # `perf record -k mono -g` profile of the run with `perf report --time START,END`, and print each
-# apply's timeline: Workers stored / Running every 50 ms).
+# apply's timeline: Workers stored / Running every 50 ms, and the time from the last stored to
+# all Running).
 # Experiments only (a run that sets them is not a result; RESULTS.md says when one was used):
 # BENCH_CONCURRENCY (reconciles per kind), BENCH_CHECKPOINT_PAGES (the store's checkpoint size),
 # BENCH_CLI_ARGS (extra `hiclaw apply` flags, e.g. "--concurrency 16").
