@@ -74,13 +74,15 @@ import Testing
     defer { try? FileManager.default.removeItem(at: directory) }
     // The first-party NanoClaw driver is still a skeleton: it answers ping only.
     let skeleton = Products.directory.appendingPathComponent("libhc_nanoclaw.so").path
-    var result = runCommand(Products.host, [
-      "--listen", "127.0.0.1:0", "--data-dir", directory.path, "--runtime-driver", skeleton,
+    // Under `timeout`: a host that wrongly starts would otherwise run until the suite's limit.
+    var result = runCommand("/usr/bin/timeout", [
+      "60", Products.host, "--listen", "127.0.0.1:0", "--data-dir", directory.path, "--runtime-driver", skeleton,
     ])
     #expect(result.status == 1, "\(result.output)")
     #expect(result.stderr.contains("does not implement render"), "\(result.output)")
-    result = runCommand(Products.host, [
-      "--listen", "127.0.0.1:0", "--data-dir", directory.path, "--runtime-driver", directory.appendingPathComponent("nope.so").path,
+    result = runCommand("/usr/bin/timeout", [
+      "60", Products.host, "--listen", "127.0.0.1:0", "--data-dir", directory.path,
+      "--runtime-driver", directory.appendingPathComponent("nope.so").path,
     ])
     #expect(result.status == 1, "\(result.output)")
     #expect(result.stderr.contains("nope.so"), "\(result.output)")

@@ -76,6 +76,38 @@ import Testing
     }
   }
 
+  /// The rendering is part of the instance's spec hash: a runtime driver that appears (or whose
+  /// answer changes) recreates the container once; further reconciles leave it alone. A
+  /// container to be deleted is not rendered at all.
+  @Test func aNewRenderingRecreatesTheContainerOnceAndStoppedIsNotRendered() async throws {
+    let runtimes = RuntimeDrivers([.nanoclaw: try await Self.fixtureRuntime.value])
+    try await Fixture.with { f in
+      var bob = worker("bob")
+      bob.spec.runtime = .nanoclaw
+      try await f.create(bob)
+      try await f.converge(f.workers, "bob")  // no runtime driver: host defaults
+      let before = try #require(try await f.instances()["hiclaw-worker-bob"])
+      #expect(before.image == "hiclaw/worker-agent:latest")
+
+      let rendering = WorkerReconciler(store: f.store, backend: f.backend, runtimes: runtimes, logger: f.logger)
+      try await f.converge(rendering, "bob")
+      let after = try #require(try await f.instances()["hiclaw-worker-bob"])
+      #expect(after.image == "fixture/runtime:qwen")
+      #expect(after.id != before.id, "recreated with the runtime's rendering")
+      try await f.converge(rendering, "bob")
+      #expect(try await f.instances()["hiclaw-worker-bob"]?.id == after.id, "and only once")
+
+      // Desired Stopped: the container goes, and a runtime that would refuse the spec is not asked.
+      try await f.replace(Worker.self, "bob") {
+        $0.spec.state = .stopped
+        $0.spec.model = "rejected-by-runtime"
+      }
+      try await f.converge(rendering, "bob")
+      #expect(try await f.instances()["hiclaw-worker-bob"] == nil)
+      #expect(try #require(try await f.store.find(Worker.self, "bob")).status.phase == .stopped)
+    }
+  }
+
   @Test(arguments: [
     ("config/a.json", nil), ("/etc/passwd", "absolute"), ("a/../../b", ".."), ("", "empty"), ("a//b", "empty or ."),
     ("./a", "empty or ."),
@@ -83,6 +115,17 @@ import Testing
   func renderedPathsAreChecked(path: String, problem: String?) {
     let found = RuntimeDrivers.problem(with: AgentRuntimeV1.RenderedFile(path: path, content: ""))
     if let problem { #expect(found?.contains(problem) == true, "\(String(describing: found))") } else { #expect(found == nil) }
-    #expect(RuntimeDrivers.problem(with: AgentRuntimeV1.RenderedFile(path: "a", content: "", mode: "rwx")) != nil)
+  }
+
+  @Test(arguments: [("0644", true), ("600", true), ("0755", true), ("4755", false), ("2755", false), ("1777", false),
+    ("07777", false), ("rwx", false), ("64", false), ("0648", false)])
+  func renderedModesAreCheckedToo(mode: String, allowed: Bool) {
+    let problem = RuntimeDrivers.problem(with: AgentRuntimeV1.RenderedFile(path: "a", content: "", mode: mode))
+    #expect((problem == nil) == allowed, "\(mode): \(String(describing: problem))")
+  }
+
+  @Test func renderedEnvironmentNamesFollowTheSpecRule() {
+    for good in ["A", "_x", "PATH_2", "a1"] { #expect(RuntimeDrivers.isEnvironmentName(good), "\(good)") }
+    for bad in ["", "1A", "A=B", "A-B", "A B", "\u{E9}"] { #expect(!RuntimeDrivers.isEnvironmentName(bad), "\(bad)") }
   }
 }

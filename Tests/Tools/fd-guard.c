@@ -11,8 +11,8 @@
 // the number of one it had closed: another test's driver runner, which then exited).
 //
 // scripts/test.sh builds this file, runs the test process (and every process it spawns) with
-// it preloaded and HICLAW_FD_GUARD_LOG set, and fails the run if the log is not empty. Only
-// processes whose executable path contains HICLAW_FD_GUARD_ONLY report (our binaries under
+// it preloaded and HC_FD_GUARD_LOG set, and fails the run if the log is not empty. Only
+// processes whose executable path contains HC_FD_GUARD_ONLY report (our binaries under
 // .build/): shells close descriptors that may not be open on purpose.
 //
 // Build: cc -shared -fPIC -O1 -o fd-guard.so fd-guard.c -ldl
@@ -30,7 +30,7 @@ static int (*real_close)(int);
 static int (*real_shutdown)(int, int);
 
 static int is_guarded(void) {
-  const char *only = getenv("HICLAW_FD_GUARD_ONLY");
+  const char *only = getenv("HC_FD_GUARD_ONLY");
   if (!only || !*only) return 1;
   char exe[4096];
   ssize_t length = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -42,7 +42,7 @@ static int is_guarded(void) {
 static void report(const char *what, int fd) {
   int saved = errno;
   if (!real_close) real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
-  const char *path = getenv("HICLAW_FD_GUARD_LOG");
+  const char *path = getenv("HC_FD_GUARD_LOG");
   int log = path ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : 2;
   if (log >= 0) {
     char header[160];

@@ -26,7 +26,16 @@ enum Host {
     let driverHost = DriverHost(
       configuration: DriverHostConfiguration(stateDirectory: configuration.driverStateDirectory, logger: logger))
     let (driver, instance) = try await loadBackend(configuration, driverHost: driverHost, logger: logger)
-    let (runtimeDriverList, runtimes) = try await loadRuntimes(configuration, driverHost: driverHost, logger: logger)
+    let runtimeDriverList: [Driver]
+    let runtimes: LoadedRuntimes
+    do {
+      (runtimeDriverList, runtimes) = try await loadRuntimes(configuration, driverHost: driverHost, logger: logger)
+    } catch {
+      await instance.destroy()
+      _ = await driver.shutdown()
+      await store.close()
+      throw error
+    }
 
     var apiConfiguration = APIServerConfiguration()
     apiConfiguration.host = configuration.listenHost
@@ -147,19 +156,44 @@ extension Host {
     return executable.deletingLastPathComponent().appendingPathComponent("libhc_\(name).so").path
   }
 
-  /// A driver by name: from its manifest in the drivers directory if installed (with the
-  /// manifest's isolation), else `libhc_<name>.so` next to this executable, in process; nil if
-  /// neither exists.
+  /// Where a driver named `name` comes from: its manifest in the drivers directory if
+  /// installed, else `libhc_<name>.so` next to this executable; nil if neither exists.
+  enum NamedDriver {
+    case installed(DriverManifest, library: String)
+    case bundled(library: String)
+
+    var library: String {
+      switch self {
+      case .installed(_, let library), .bundled(let library): URL(fileURLWithPath: library).standardizedFileURL.path
+      }
+    }
+  }
+
+  static func locate(_ name: String, directory: DriverDirectory) throws(DriverLoadError) -> NamedDriver? {
+    if FileManager.default.fileExists(atPath: directory.manifestURL(for: name).path) {
+      let manifest = try DriverManifest.load(from: directory.manifestURL(for: name))
+      return .installed(manifest, library: directory.url.appendingPathComponent(manifest.library).path)
+    }
+    let library = libraryNextToExecutable(name)
+    return FileManager.default.fileExists(atPath: library) ? .bundled(library: library) : nil
+  }
+
+  /// Loads what ``locate(_:directory:)`` found: with the manifest's isolation, or in process.
+  static func load(_ found: NamedDriver, name: String, directory: DriverDirectory, driverHost: DriverHost)
+    async throws(DriverLoadError) -> Driver
+  {
+    switch found {
+    case .installed(let manifest, _): try await driverHost.load(manifest: manifest, directory: directory.url)
+    case .bundled(let library): try await driverHost.load(library: library, isolation: .inProcess, expectedName: name)
+    }
+  }
+
+  /// A driver by name (see ``locate(_:directory:)``); nil if there is none.
   static func loadNamed(_ name: String, directory: DriverDirectory, driverHost: DriverHost) async throws(DriverLoadError)
     -> Driver?
   {
-    if FileManager.default.fileExists(atPath: directory.manifestURL(for: name).path) {
-      let manifest = try DriverManifest.load(from: directory.manifestURL(for: name))
-      return try await driverHost.load(manifest: manifest, directory: directory.url)
-    }
-    let library = libraryNextToExecutable(name)
-    guard FileManager.default.fileExists(atPath: library) else { return nil }
-    return try await driverHost.load(library: library, isolation: .inProcess, expectedName: name)
+    guard let found = try locate(name, directory: directory) else { return nil }
+    return try await load(found, name: name, directory: directory, driverHost: driverHost)
   }
 
   /// The loaded runtime drivers and the instances the reconcilers render with.
@@ -170,22 +204,28 @@ extension Host {
 
   /// Loads the agent-runtime drivers: each `--runtime-driver`, then, for every known runtime
   /// none of those serves, its driver found by name (as for the backend). A driver serves the
-  /// runtime its `describe` names. Drivers found by name that do not implement `describe` and
-  /// `render` (the first-party runtimes are still skeletons) are unloaded again and their
-  /// runtimes get the host's defaults; for an explicit `--runtime-driver` that is an error, as
-  /// is one that does not load or serves a runtime another one already serves. (Explicit ones
-  /// come first because an in-process library, once unloaded, cannot be loaded again.)
+  /// runtime its `describe` names.
+  ///
+  /// A bundled driver found by name (`libhc_<runtime>.so` next to this executable) that does
+  /// not implement `describe` and `render` — the first-party runtimes are still skeletons — is
+  /// unloaded again and its runtime gets the host's defaults. Everything the operator asked for
+  /// must work, or the start-up stops with the reason: an explicit `--runtime-driver`, or a
+  /// driver installed in the drivers directory, that does not load, cannot render, or serves a
+  /// runtime another one already serves. Explicit drivers load first, and no library is loaded
+  /// twice: an in-process library, once shut down, cannot be loaded again.
   static func loadRuntimes(_ configuration: HostConfiguration, driverHost: DriverHost, logger: Logger) async throws
     -> ([Driver], LoadedRuntimes)
   {
     let directory = DriverDirectory(url: configuration.effectiveDriversDirectory)
     var kept: [Driver] = []
     var instances: [Runtime: DriverInstance] = [:]
+    var loadedLibraries: Set<String> = []
 
-    func adopt(_ driver: Driver, explicit: Bool, source: String) async throws {
+    /// Keeps `driver` if it can render; otherwise unloads it and, if `required`, throws.
+    func adopt(_ driver: Driver, required: Bool, source: String) async throws {
       func refuse(_ message: String, fix: String) async throws {
         _ = await driver.shutdown()
-        if explicit { throw HostStartupError(message: "runtime driver \(source): \(message)", fix: fix) }
+        if required { throw HostStartupError(message: "runtime driver \(source): \(message)", fix: fix) }
         logger.debug("runtime driver not used", metadata: ["driver": "\(source)", "reason": "\(message)"])
       }
       let description = driver.description
@@ -198,13 +238,17 @@ extension Host {
           fix: "use a runtime driver that renders agent configuration")
       }
       let instance: DriverInstance
-      let runtime: Runtime
       do {
         instance = try await driver.makeInstance()
-        let described = try WireJSON.decode(
-          AgentRuntimeV1.RuntimeDescription.self, from: Data(try await instance.call("describe", "{}", timeout: .seconds(30)).utf8))
-        runtime = Runtime(rawValue: described.runtime)
       } catch {
+        return try await refuse("it refused to make an instance: \(error)", fix: "run `hiclaw driver verify` on it")
+      }
+      let runtime: Runtime
+      do {
+        let answer = try await instance.call("describe", "{}", timeout: .seconds(30))
+        runtime = Runtime(rawValue: try WireJSON.decode(AgentRuntimeV1.RuntimeDescription.self, from: Data(answer.utf8)).runtime)
+      } catch {
+        await instance.destroy()
         return try await refuse("describe failed: \(error)", fix: "run `hiclaw driver verify` on it")
       }
       guard runtime.isKnown else {
@@ -212,9 +256,9 @@ extension Host {
         return try await refuse("it serves the runtime \"\(runtime)\", which no resource can name (known: \(Runtime.known))",
           fix: "use a driver for one of the known runtimes")
       }
-      if instances[runtime] != nil {
+      guard instances[runtime] == nil else {
         await instance.destroy()
-        return try await refuse("another --runtime-driver already serves \(runtime)", fix: "name one driver per runtime")
+        return try await refuse("another runtime driver already serves \(runtime)", fix: "load one driver per runtime")
       }
       instances[runtime] = instance
       kept.append(driver)
@@ -222,30 +266,55 @@ extension Host {
         metadata: ["runtime": "\(runtime)", "driver": "\(description.name)", "version": "\(description.version)"])
     }
 
-    for entry in configuration.runtimeDrivers {
-      let driver: Driver
-      do {
-        if entry.contains("/") || entry.hasSuffix(".so") {
-          driver = try await driverHost.load(library: entry, isolation: .inProcess)
-        } else if let found = try await loadNamed(entry, directory: directory, driverHost: driverHost) {
-          driver = found
-        } else {
-          throw HostStartupError(message: "no runtime driver \"\(entry)\": neither \(directory.manifestURL(for: entry).path) nor \(libraryNextToExecutable(entry)) exists",
-            fix: "install it with `hiclaw driver install`, or give the library's path")
+    do {
+      for entry in configuration.runtimeDrivers {
+        let driver: Driver
+        do {
+          if entry.contains("/") || entry.hasSuffix(".so") {
+            let library = URL(fileURLWithPath: entry).standardizedFileURL.path
+            guard loadedLibraries.insert(library).inserted else {
+              throw HostStartupError(message: "runtime driver \(entry) is named twice", fix: "name each runtime driver once")
+            }
+            driver = try await driverHost.load(library: library, isolation: .inProcess)
+          } else if let found = try locate(entry, directory: directory) {
+            guard loadedLibraries.insert(found.library).inserted else {
+              throw HostStartupError(message: "runtime driver \(entry) is named twice", fix: "name each runtime driver once")
+            }
+            driver = try await load(found, name: entry, directory: directory, driverHost: driverHost)
+          } else {
+            throw HostStartupError(
+              message: "no runtime driver \"\(entry)\": neither \(directory.manifestURL(for: entry).path) nor \(libraryNextToExecutable(entry)) exists",
+              fix: "install it with `hiclaw driver install`, or give the library's path")
+          }
+        } catch let error as DriverLoadError {
+          throw HostStartupError(message: "cannot load the runtime driver \(entry): \(error)", fix: "run `hiclaw driver verify` on it")
         }
-      } catch let error as DriverLoadError {
-        throw HostStartupError(message: "cannot load the runtime driver \(entry): \(error)", fix: "run `hiclaw driver verify` on it")
+        try await adopt(driver, required: true, source: entry)
       }
-      try await adopt(driver, explicit: true, source: entry)
-    }
-    for runtime in Runtime.known where instances[runtime] == nil {
-      do {
-        if let driver = try await loadNamed(runtime.rawValue, directory: directory, driverHost: driverHost) {
-          try await adopt(driver, explicit: false, source: runtime.rawValue)
+      for runtime in Runtime.known where instances[runtime] == nil {
+        let found: NamedDriver?
+        do {
+          found = try locate(runtime.rawValue, directory: directory)
+        } catch {
+          throw HostStartupError(message: "the installed runtime driver \(runtime) is unusable: \(error)", fix: "reinstall it or remove it")
         }
-      } catch {
-        logger.warning("runtime driver not loaded", metadata: ["runtime": "\(runtime)", "error": "\(error)"])
+        guard let found, loadedLibraries.insert(found.library).inserted else { continue }
+        let installed = if case .installed = found { true } else { false }
+        do {
+          let driver = try await load(found, name: runtime.rawValue, directory: directory, driverHost: driverHost)
+          try await adopt(driver, required: installed, source: installed ? "\(runtime) (installed)" : found.library)
+        } catch let error as DriverLoadError {
+          if installed {
+            throw HostStartupError(message: "cannot load the installed runtime driver \(runtime): \(error)",
+              fix: "run `hiclaw driver verify` on it, or remove it")
+          }
+          logger.warning("runtime driver not loaded", metadata: ["runtime": "\(runtime)", "error": "\(error)"])
+        }
       }
+    } catch {
+      for instance in instances.values { await instance.destroy() }
+      for driver in kept { _ = await driver.shutdown() }
+      throw error
     }
     return (kept, LoadedRuntimes(drivers: RuntimeDrivers(instances), instances: Array(instances.values)))
   }

@@ -113,6 +113,7 @@ final class LiveHost: @unchecked Sendable {
 
   func remove() {
     stop()
+    session.invalidateAndCancel()
     try? FileManager.default.removeItem(at: dataDirectory)
     try? FileManager.default.removeItem(at: logFile)
   }

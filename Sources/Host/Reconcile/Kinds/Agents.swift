@@ -69,6 +69,21 @@ struct AgentPlan: Sendable {
   var createFirst = false
 }
 
+/// The parts of a `render` answer that shape the container (hashed into the spec-hash label).
+private struct RenderedContainer: Encodable {
+  var image: String
+  var command: [String]?
+  var ports: [AgentRuntimeV1.Port]
+  var env: [String: String]
+
+  init(_ rendered: AgentRuntimeV1.RenderResponse) {
+    image = rendered.image
+    command = rendered.command
+    ports = rendered.ports
+    env = rendered.env
+  }
+}
+
 /// What the container is now.
 struct AgentObservation: Sendable, Hashable {
   /// The instance state (`running`, `stopped`, …), nil when there is no instance.
@@ -171,16 +186,23 @@ struct AgentMachinery: Sendable {
   /// answer sets the image (unless the user named one), the command and the ports, adds its
   /// environment for keys neither hiclaw nor the user set (hiclaw's values are never
   /// overridden, and the user's win over the runtime's defaults), and its files go to
-  /// ``Provisioners/files``. Without a driver the plan keeps the host's defaults.
+  /// ``Provisioners/files``. Without a driver the plan keeps the host's defaults. Nothing is
+  /// rendered for a container that is to be deleted (desired `Stopped`) or not managed.
   ///
-  /// The request carries the member's spec and, in `context`, who the agent is and the names
-  /// of the environment variables that hold its credentials (`secret_env`): rendered files
-  /// refer to those variables; no secret value is ever sent to a runtime driver.
+  /// What the answer puts into the container (image, command, ports, env; not the files, which
+  /// reach the agent through storage) is hashed into the plan's spec hash, the instance label
+  /// that decides recreation: installing, upgrading or removing a runtime driver reshapes the
+  /// containers whose rendering changes, and only those.
+  ///
+  /// The request carries the member's spec (with defaults applied) and, in `context`, who the
+  /// agent is and the names of the environment variables that hold the credentials hiclaw
+  /// provisions (`secret_env`): rendered files refer to those variables; the agent's token and
+  /// provisioned keys are never sent to a runtime driver (what the user wrote in the spec is).
   func applyRuntime(
     _ runtime: Runtime, memberName: String, spec: some Encodable, userImage: String?, provisioned: ProvisionedAgent,
     to plan: inout AgentPlan
   ) async throws {
-    guard runtimes.serves(runtime) else { return }
+    guard plan.containerManaged, plan.desired != .stopped, runtimes.serves(runtime) else { return }
     let specValue = try JSONValue(encoding: spec).objectValue ?? [:]
     var agent: [String: JSONValue] = [
       "name": .string(plan.subject.runtimeName), "owner": .string(plan.subject.owner),
@@ -194,6 +216,7 @@ struct AgentMachinery: Sendable {
       worker: AgentRuntimeV1.Worker(name: memberName, spec: specValue),
       context: ["agent": .object(agent), "secret_env": .array(secretEnvironment)])
     guard let rendered = try await runtimes.render(runtime, request) else { return }
+    plan.specHash += "-" + SpecHash.of(RenderedContainer(rendered))
     if userImage == nil, !rendered.image.isEmpty { plan.image = rendered.image }
     for (key, value) in rendered.env where plan.environment[key] == nil { plan.environment[key] = value }
     plan.command = rendered.command

@@ -51,12 +51,25 @@ public struct RuntimeDrivers: Sendable {
         throw DriverCallError(.internal, "the \(runtime) runtime rendered files[\(index)] \(file.path.debugDescription): \(problem)")
       }
     }
+    for key in response.env.keys.sorted() where !Self.isEnvironmentName(key) {
+      throw DriverCallError(.internal,
+        "the \(runtime) runtime rendered the environment variable \(key.debugDescription): not a name (letters, digits and _, not starting with a digit)")
+    }
     return response
+  }
+
+  /// `^[A-Za-z_][A-Za-z0-9_]*$`, the rule for `spec.env` keys.
+  static func isEnvironmentName(_ key: String) -> Bool {
+    guard let first = key.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+    return key.utf8.allSatisfy { byte in
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+    }
   }
 
   /// Why a rendered file cannot be published, or nil. The protocol's rules: a path relative to
   /// the agent's home, without `..` (a file must never land outside the agent's own prefix),
-  /// and an octal mode.
+  /// and an octal permission without setuid, setgid or sticky bits (`0644`, `600`).
   static func problem(with file: AgentRuntimeV1.RenderedFile) -> String? {
     let components = file.path.split(separator: "/", omittingEmptySubsequences: false)
     if file.path.isEmpty { return "the path is empty" }
@@ -64,8 +77,11 @@ public struct RuntimeDrivers: Sendable {
     if components.contains("..") { return "the path leaves the agent's home (..)" }
     if components.contains("") || components.contains(".") { return "the path has empty or . segments" }
     if file.path.utf8.contains(0) { return "the path contains a NUL byte" }
-    if let mode = file.mode, !(3...4).contains(mode.count) || !mode.allSatisfy({ ("0"..."7").contains($0) }) {
-      return "the mode \(mode.debugDescription) is not an octal permission like \"0644\""
+    if let mode = file.mode {
+      let digits = mode.count == 4 && mode.hasPrefix("0") ? mode.dropFirst() : Substring(mode)
+      guard digits.count == 3, digits.allSatisfy({ ("0"..."7").contains($0) }) else {
+        return "the mode \(mode.debugDescription) is not a permission like \"0644\" (no setuid, setgid or sticky bits)"
+      }
     }
     return nil
   }
