@@ -163,4 +163,56 @@ struct MigrationTests {
       await store.close()
     }
   }
+
+  @Test("a v2 store migrates to v3: secrets keyed by name, tokens indexed by hash only, and both still answer")
+  func v2TokensAndSecretsMigrate() async throws {
+    try await withTemporaryDirectory { directory in
+      var configuration = StoreConfiguration(directory: directory.appendingPathComponent("data"))
+      configuration.maximumReaderCount = 1
+      try FileManager.default.createDirectory(at: configuration.directory, withIntermediateDirectories: true)
+      let tokens = ["hct_first", "hct_second", "hct_third"]
+      do {
+        let queue = try DatabaseQueue(path: configuration.databaseURL.path)
+        try Schema.migrator.migrate(queue, upTo: "v2-drop-object-labels")
+        try await queue.write { db in
+          for (index, token) in tokens.enumerated() {
+            try db.execute(sql: "INSERT INTO api_tokens (id, hash, role, subject, created_at) VALUES (?, ?, ?, ?, ?)",
+              arguments: ["tok_\(index)", Store.tokenHash(token), "worker", "w\(index)", 1_000 + index])
+          }
+          try db.execute(sql: "INSERT INTO secrets (name, sealed, updated_at) VALUES ('kept', x'00010203', 7)")
+        }
+        try queue.close()
+      }
+      let store = try Store(configuration: configuration)
+      do {
+        let (secretsTable, tokenIndexes) = try await store.read("test") { db in
+          (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'secrets'") ?? "",
+           try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'api_tokens'"))
+        }
+        #expect(secretsTable.contains("WITHOUT ROWID"), "\(secretsTable)")
+        #expect(tokenIndexes == ["api_tokens_by_hash"], "only the index every request uses")
+        for (index, token) in tokens.enumerated() {
+          #expect(try await store.verifyToken(token)?.id == "tok_\(index)")
+        }
+        #expect(try await store.tokens().map(\.id) == ["tok_0", "tok_1", "tok_2"])
+        #expect(try await store.revokeToken(id: "tok_1"))
+        #expect(try await store.verifyToken("hct_second") == nil)
+        #expect(try await store.tokens().map(\.id) == ["tok_0", "tok_2"])
+        let kept = try await store.read("test") { db -> (Data, Int64)? in
+          guard let row = try Row.fetchOne(db, sql: "SELECT sealed, updated_at FROM secrets WHERE name = 'kept'") else { return nil }
+          return (row["sealed"], row["updated_at"])
+        }
+        #expect(kept?.0 == Data([0, 1, 2, 3]))
+        #expect(kept?.1 == 7)
+        // New writes go to the new tables.
+        let minted = try await store.createToken(role: "worker", subject: "new", keptIn: "agent-token/new")
+        #expect(try await store.verifyToken(minted.token)?.subject == "new")
+        #expect(try await store.tokens().last?.id == minted.identity.id)
+      } catch {
+        await store.close()
+        throw error
+      }
+      await store.close()
+    }
+  }
 }
