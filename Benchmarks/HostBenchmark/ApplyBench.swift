@@ -26,6 +26,8 @@ enum ApplyBench {
     var hostCPUSeconds: Double
     var writesPerWorker: Double
     var writesPerTransaction: Double
+    /// WAL pages the store's commits wrote, per Worker (deterministic: the I/O side of the cost).
+    var walPagesPerWorker: Double
     var rawCommitsPerSecond: Double
     var floorSeconds: Double { writesPerWorker * Double(workers) / rawCommitsPerSecond }
     var workers: Int
@@ -123,6 +125,8 @@ enum ApplyBench {
     writes.set(repetitions.map(\.writesPerWorker))
     var batch = Record(section: "apply", name: "writes per transaction (group commit)", unit: "writes/tx")
     batch.set(repetitions.map(\.writesPerTransaction))
+    var walPages = Record(section: "apply", name: "WAL pages written per Worker", unit: "pages/worker")
+    walPages.set(repetitions.map(\.walPagesPerWorker))
     var raw = Record(section: "apply", name: "raw SQLite commit rate (1 writer)", unit: "commits/s")
     raw.set(repetitions.map(\.rawCommitsPerSecond))
     let hostCPU = cpu("CPU per Worker: the host, during the apply", \.hostCPUSeconds)
@@ -130,7 +134,7 @@ enum ApplyBench {
     let createOnlyCPU = cpu("CPU per Worker: the host, the PUTs alone", \.createOnlyCPUSeconds)
     let reconcileCPU = cpu("CPU per Worker: the host, the reconciles alone", \.reconcileOnlyCPUSeconds)
     let backendCPU = cpu("CPU per Worker: the backend calls alone", \.backendCPUSeconds)
-    for record in [wall, cliExit, inProcess, sequential, createOnly, reconcileOnly, backend, writes, batch, raw, floor, ratio,
+    for record in [wall, cliExit, inProcess, sequential, createOnly, reconcileOnly, backend, writes, batch, walPages, raw, floor, ratio,
       hostCPU, cliCPU, createOnlyCPU, reconcileCPU, backendCPU]
     {
       report.add(record)
@@ -350,6 +354,7 @@ enum ApplyBench {
       // Let the controllers list (nothing) and start watching.
       try await Task.sleep(for: .milliseconds(100))
       let before = host.store.writeStatistics
+      let pagesBefore = host.store.walPagesWritten
       let revision = host.store.currentRevision
       async let runningAt = host.waitUntilRunning(count: workers, from: revision, timeout: .seconds(120))
       let start = nowNanoseconds()
@@ -390,6 +395,7 @@ enum ApplyBench {
         wallSeconds: Double(end - start) / 1e9, cliSeconds: clientSeconds, cliCPUSeconds: clientCPU, hostCPUSeconds: hostCPU,
         writesPerWorker: Double(writes) / Double(workers),
         writesPerTransaction: Double(writes) / Double(max(1, transactions)),
+        walPagesPerWorker: Double(host.store.walPagesWritten - pagesBefore) / Double(workers),
         rawCommitsPerSecond: rawRate, workers: workers)
     } catch {
       await host.stop()

@@ -27,6 +27,26 @@ import Testing
       #expect(store.checkpointer.checkpointsCompleted > store.checkpointer.inlineCheckpoints)
       let wal = Self.walBytes(configuration)
       #expect(wal < 1 << 20, "the WAL grew to \(wal) bytes")
+      // Every commit wrote at least one frame, the log restarts included, and a small write
+      // only a few (the object's and the log's leaf pages, interior pages on a split).
+      let pages = store.walPagesWritten
+      #expect(pages >= 800, "\(pages) pages for 800 commits")
+      #expect(pages <= 800 * 8, "\(pages) pages for 800 commits")
+      #expect(pages * (4096 + 24) > 4 * wal, "far more was written than the log now holds: it restarted")
+    }
+  }
+
+  @Test func walPagesWrittenCountsEachCommitsFrames() async throws {
+    try await withStore { store, _ in
+      let start = store.walPagesWritten
+      try await store.create(object("one"))
+      let afterOne = store.walPagesWritten
+      // The object's leaf page, its unique index's, the log row's and the log index's; the
+      // migrations' frames already in the log at open are not counted (the first commit after
+      // open restarts the log: the file does not grow).
+      #expect((1...8).contains(afterOne - start), "\(afterOne - start) pages")
+      try await store.create(object("two"))
+      #expect((1...8).contains(store.walPagesWritten - afterOne))
     }
   }
 

@@ -44,6 +44,7 @@ final class Checkpointer: @unchecked Sendable {
   private var finished = false
   private var completed = 0
   private var inline = 0
+  private var written = 0
   /// The WAL size at the last commit, and the size at which the next checkpoint is requested.
   private var lastPages: Int32 = 0
   private var nextRequestPages: Int32
@@ -84,13 +85,22 @@ final class Checkpointer: @unchecked Sendable {
     // The hook holds a reference of its own, released when ``stop(on:)`` removes it.
     let context = Unmanaged.passRetained(self).toOpaque()
     try pool.writeWithoutTransaction { writer in
+      // The log may hold frames already (the migrations', a previous run's): start counting
+      // from its current size. On the writer, so no commit comes between this and the hook.
+      var logPages: Int32 = 0
+      var copiedPages: Int32 = 0
+      if sqlite3_wal_checkpoint_v2(writer.sqliteConnection, nil, SQLITE_CHECKPOINT_PASSIVE, &logPages, &copiedPages) == SQLITE_OK {
+        condition.lock()
+        lastPages = max(0, logPages)
+        condition.unlock()
+      }
       _ = sqlite3_wal_hook(writer.sqliteConnection, { context, connection, database, pages in
         guard let context else { return SQLITE_OK }
         let checkpointer = Unmanaged<Checkpointer>.fromOpaque(context).takeUnretainedValue()
         if pages >= checkpointer.hardLimitPages {
           // SQLITE_BUSY here means the thread is checkpointing: the next commit tries again.
           _ = sqlite3_wal_checkpoint_v2(connection, database, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-          checkpointer.countInline()
+          checkpointer.countInline(pages: pages)
         } else {
           checkpointer.walGrew(to: pages)
         }
@@ -134,16 +144,33 @@ final class Checkpointer: @unchecked Sendable {
     return inline
   }
 
-  private func countInline() {
+  private func countInline(pages: Int32) {
     condition.lock()
     inline += 1
+    countWritten(pages)
+    lastPages = pages
     condition.unlock()
+  }
+
+  /// WAL pages (frames) the commits have written since the store opened: a deterministic
+  /// measure of the I/O a workload costs (benchmarks report it per object).
+  var pagesWritten: Int {
+    condition.lock()
+    defer { condition.unlock() }
+    return written
+  }
+
+  /// Adds one commit's frames: the growth since the last commit, or the whole log if this
+  /// commit restarted it. Under the lock.
+  private func countWritten(_ pages: Int32) {
+    written += Int(pages >= lastPages ? pages - lastPages : pages)
   }
 
   /// Called by SQLite on the writer's thread after each commit, with the WAL's size in pages.
   private func walGrew(to pages: Int32) {
     condition.lock()
     defer { condition.unlock() }
+    countWritten(pages)
     // The log restarted (a write found it all copied): count from its beginning again.
     if pages < lastPages { nextRequestPages = thresholdPages }
     lastPages = pages

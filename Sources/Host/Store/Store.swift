@@ -221,6 +221,10 @@ public final class Store: Sendable {
   /// Group-commit counters since the store was opened.
   public var writeStatistics: WriteStatistics { writer.statistics }
 
+  /// WAL pages (frames of `4 KiB + 24 B`) written by commits since the store opened: the I/O a
+  /// workload costs, without the timing noise (the apply benchmark reports it per Worker).
+  package var walPagesWritten: Int { checkpointer.pagesWritten }
+
   /// The oldest revision still in the object log (everything before it was compacted).
   public func oldestAvailableRevision() async throws(StoreError) -> Int64 {
     try await read("reading the compaction horizon") { db in
