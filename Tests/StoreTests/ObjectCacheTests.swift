@@ -117,30 +117,36 @@ struct ObjectCacheTests {
 /// Stores written before the label index was dropped open, migrate and answer the same.
 @Suite("Schema migration")
 struct MigrationTests {
+  /// A store in `directory` as the migrations up to `version` left it, with `seed` written.
+  static func store(in directory: URL, migratedUpTo version: String, seed: @escaping @Sendable (Database) throws -> Void)
+    async throws -> StoreConfiguration
+  {
+    var configuration = StoreConfiguration(directory: directory.appendingPathComponent("data"))
+    configuration.maximumReaderCount = 1
+    try FileManager.default.createDirectory(at: configuration.directory, withIntermediateDirectories: true)
+    let queue = try DatabaseQueue(path: configuration.databaseURL.path)
+    try Schema.migrator.migrate(queue, upTo: version)
+    try await queue.write(seed)
+    try queue.close()
+    return configuration
+  }
+
   @Test("a v1 store (with its label index) migrates to v2: the index is gone, objects and labels read the same")
   func v1StoreMigrates() async throws {
     try await withTemporaryDirectory { directory in
-      var configuration = StoreConfiguration(directory: directory.appendingPathComponent("data"))
-      configuration.maximumReaderCount = 1
       // A store as v1 left it: the v1 schema, one labelled object with its index row.
-      try FileManager.default.createDirectory(at: configuration.directory, withIntermediateDirectories: true)
-      do {
-        let queue = try DatabaseQueue(path: configuration.databaseURL.path)
-        try Schema.migrator.migrate(queue, upTo: "v1")
-        try await queue.write { db in
-          try db.execute(sql: """
-            INSERT INTO objects (kind, namespace, name, uid, resource_version, generation, creation_timestamp,
-              deletion_timestamp, labels, annotations, finalizers, spec, status)
-            VALUES ('workers', 'default', 'old', '8F1C0E52-5C1B-4C51-9D53-1D5C2B8E4A11', 1, 1, 0, NULL,
-              '{"tier":"x"}', '{}', '[]', '{"model":"qwen"}', '{}');
-            INSERT INTO object_labels (object_id, key, value) VALUES (1, 'tier', 'x');
-            INSERT INTO object_log (revision, type, kind, namespace, name, uid, generation, creation_timestamp,
-              deletion_timestamp, labels, annotations, finalizers, spec, status)
-            VALUES (1, 'ADDED', 'workers', 'default', 'old', '8F1C0E52-5C1B-4C51-9D53-1D5C2B8E4A11', 1, 0, NULL,
-              '{"tier":"x"}', '{}', '[]', '{"model":"qwen"}', '{}');
-            """)
-        }
-        try queue.close()
+      let configuration = try await Self.store(in: directory, migratedUpTo: "v1") { db in
+        try db.execute(sql: """
+          INSERT INTO objects (kind, namespace, name, uid, resource_version, generation, creation_timestamp,
+            deletion_timestamp, labels, annotations, finalizers, spec, status)
+          VALUES ('workers', 'default', 'old', '8F1C0E52-5C1B-4C51-9D53-1D5C2B8E4A11', 1, 1, 0, NULL,
+            '{"tier":"x"}', '{}', '[]', '{"model":"qwen"}', '{}');
+          INSERT INTO object_labels (object_id, key, value) VALUES (1, 'tier', 'x');
+          INSERT INTO object_log (revision, type, kind, namespace, name, uid, generation, creation_timestamp,
+            deletion_timestamp, labels, annotations, finalizers, spec, status)
+          VALUES (1, 'ADDED', 'workers', 'default', 'old', '8F1C0E52-5C1B-4C51-9D53-1D5C2B8E4A11', 1, 0, NULL,
+            '{"tier":"x"}', '{}', '[]', '{"model":"qwen"}', '{}');
+          """)
       }
       let store = try Store(configuration: configuration)
       do {
@@ -167,21 +173,13 @@ struct MigrationTests {
   @Test("a v2 store migrates to v3: secrets keyed by name, tokens indexed by hash only, and both still answer")
   func v2TokensAndSecretsMigrate() async throws {
     try await withTemporaryDirectory { directory in
-      var configuration = StoreConfiguration(directory: directory.appendingPathComponent("data"))
-      configuration.maximumReaderCount = 1
-      try FileManager.default.createDirectory(at: configuration.directory, withIntermediateDirectories: true)
       let tokens = ["hct_first", "hct_second", "hct_third"]
-      do {
-        let queue = try DatabaseQueue(path: configuration.databaseURL.path)
-        try Schema.migrator.migrate(queue, upTo: "v2-drop-object-labels")
-        try await queue.write { db in
-          for (index, token) in tokens.enumerated() {
-            try db.execute(sql: "INSERT INTO api_tokens (id, hash, role, subject, created_at) VALUES (?, ?, ?, ?, ?)",
-              arguments: ["tok_\(index)", Store.tokenHash(token), "worker", "w\(index)", 1_000 + index])
-          }
-          try db.execute(sql: "INSERT INTO secrets (name, sealed, updated_at) VALUES ('kept', x'00010203', 7)")
+      let configuration = try await Self.store(in: directory, migratedUpTo: "v2-drop-object-labels") { db in
+        for (index, token) in tokens.enumerated() {
+          try db.execute(sql: "INSERT INTO api_tokens (id, hash, role, subject, created_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: ["tok_\(index)", Store.tokenHash(token), "worker", "w\(index)", 1_000 + index])
         }
-        try queue.close()
+        try db.execute(sql: "INSERT INTO secrets (name, sealed, updated_at) VALUES ('kept', x'00010203', 7)")
       }
       let store = try Store(configuration: configuration)
       do {
