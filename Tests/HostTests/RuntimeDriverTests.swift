@@ -80,11 +80,23 @@ import Testing
     ])
     #expect(result.status == 1, "\(result.output)")
     #expect(result.stderr.contains("does not implement render"), "\(result.output)")
+    // The same through the configuration file's runtimeDrivers key.
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let config = directory.appendingPathComponent("host.yaml")
+    try "runtimeDrivers: [\(directory.appendingPathComponent("nope.so").path)]\n".write(to: config, atomically: false, encoding: .utf8)
     result = runCommand("/usr/bin/timeout", [
-      "60", Products.host, "--listen", "127.0.0.1:0", "--data-dir", directory.path,
-      "--runtime-driver", directory.appendingPathComponent("nope.so").path,
+      "60", Products.host, "--listen", "127.0.0.1:0", "--data-dir", directory.appendingPathComponent("data").path,
+      "--config", config.path,
     ])
     #expect(result.status == 1, "\(result.output)")
     #expect(result.stderr.contains("nope.so"), "\(result.output)")
+    // A value that is not a list of strings is a configuration error naming the key.
+    try "runtimeDrivers: 5\n".write(to: config, atomically: false, encoding: .utf8)
+    result = runCommand("/usr/bin/timeout", [
+      "60", Products.host, "--listen", "127.0.0.1:0", "--data-dir", directory.appendingPathComponent("data").path,
+      "--config", config.path,
+    ])
+    #expect(result.status == 2, "\(result.output)")
+    #expect(result.stderr.contains("runtimeDrivers: expected a list"), "\(result.output)")
   }
 }

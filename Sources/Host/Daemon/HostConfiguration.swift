@@ -84,8 +84,8 @@ struct HostConfiguration: Sendable, Equatable {
         }
         concurrency = number
       case "runtimeDrivers":
-        guard let items = value.arrayValue, let paths = Optional(items.compactMap(\.stringValue)), paths.count == items.count
-        else {
+        let paths = value.arrayValue?.compactMap(\.stringValue)
+        guard let paths, paths.count == value.arrayValue?.count else {
           throw ConfigurationError("\(path): runtimeDrivers: expected a list of library paths or driver names",
             fix: "for example [/opt/hiclaw/libhc_hermes.so]")
         }
