@@ -71,9 +71,9 @@ let package = Package(
       exclude: ["exports.map"], swiftSettings: strictSwift),
 
     // Host modules.
-    .systemLibrary(
-      name: "CCurl", path: "Sources/Host/CCurl", pkgConfig: "libcurl",
-      providers: [.apt(["libcurl4-openssl-dev"])]),
+    // libcurl, loaded with dlopen on first use (see include/ccurl.h); needs its headers to build
+    // (libcurl4-openssl-dev) and libcurl.so.4 to run.
+    .target(name: "CCurl", path: "Sources/Host/CCurl", linkerSettings: [.linkedLibrary("dl")]),
     .systemLibrary(name: "CSystemShims", path: "Sources/Host/CSystemShims"),
     .systemLibrary(name: "CSQLiteConfig", path: "Sources/Host/CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
     // Resources: the four kinds, defaults and validation. No I/O.

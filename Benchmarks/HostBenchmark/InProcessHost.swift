@@ -163,12 +163,12 @@ final class InProcessHost: Sendable {
 
   /// Waits until `count` distinct Workers have reported `status.phase == Running`, following
   /// the store's watch from `revision`; returns the monotonic time at which the last one did.
-  func waitUntilRunning(count: Int, from revision: Int64, timeout: Duration) async throws -> UInt64 {
+  func waitUntilRunning(count: Int, from revision: Int64, startedAt: UInt64 = nowNanoseconds(), timeout: Duration) async throws -> UInt64 {
     let store = self.store
     return try await withThrowingTaskGroup(of: UInt64?.self) { group in
       group.addTask {
         var running = Set<String>()
-        var timeline = Timeline()
+        var timeline = Timeline(start: startedAt)
         let watch = try await store.watch(kind: workerKind, fromRevision: revision)
         for try await event in watch where event.type != .deleted {
           if event.type == .added { timeline.created.append(nowNanoseconds()) }
@@ -244,13 +244,15 @@ extension String.UTF8View {
 /// With `BENCH_WINDOWS` set: how many Workers were stored and how many Running, every 50 ms of
 /// an apply (shows whether the reconciles keep pace with the PUTs or wait for them to end).
 struct Timeline {
+  /// When the client started (the CLI process was launched).
+  var start: UInt64
   var created: [UInt64] = []
   var running: [UInt64] = []
 
   func print() {
     guard ProcessInfo.processInfo.environment["BENCH_WINDOWS"] != nil, let start = created.first else { return }
     let end = max(created.last ?? start, running.last ?? start)
-    var line = "  … timeline (ms: stored/Running):"
+    var line = "  … timeline (client start → first stored: \((start - self.start) / 1_000_000) ms; then ms: stored/Running):"
     var at = start
     while at <= end + 50_000_000 {
       line += " \((at - start) / 1_000_000): \(created.filter { $0 <= at }.count)/\(running.filter { $0 <= at }.count)"

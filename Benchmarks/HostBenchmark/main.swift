@@ -8,6 +8,8 @@
 //   get    BM2  GET /api/v1/workers/{name} p50/p99 at 1 and 64 clients vs a loopback round trip
 //   watch  BM3  watch event latency at 100 writes/s, over HTTP and (peer) the store's own watch
 //   rss         idle RSS of a spawned hiclaw-host with 1,000 Workers vs with none
+//   codec       the Model's JSON work per Worker (encode, spec hash, decode + validate) vs
+//               Foundation's coders
 //
 // Output: tables for people, then one JSON object per line (every line starting with `{`).
 import Metrics
@@ -21,7 +23,7 @@ import Store
 // that both sides of every comparison run with the same SQLite.
 Store.configureSQLite()
 
-let allSections = ["store", "apply", "get", "watch", "rss"]
+let allSections = ["store", "apply", "get", "watch", "rss", "codec"]
 
 let usage = """
   usage: hiclaw-bench-host [options]
@@ -201,6 +203,9 @@ do {
   }
   if options.sections.contains("rss") {
     try await RSSBench.run(root: root, options: options, report: report)
+  }
+  if options.sections.contains("codec") {
+    try CodecBench.run(options: options, report: report)
   }
 } catch {
   fail("\(error)")

@@ -111,6 +111,91 @@ struct NodeEncoderTests {
     var inner: Inner
     var name: String?
   }
+
+  @Test("hand-written encode(to:): nested and super encoders, single values, empty containers")
+  func handWrittenContainers() throws {
+    try Self.expectSame(HandWritten(depth: 2))
+    try Self.expectSame([HandWritten(depth: 0), HandWritten(depth: 1)])
+    try Self.expectSame(Wrapper(inner: Nested(inner: .init(values: []), name: "n")))
+    try Self.expectSame(Wrapper(inner: Nested(inner: .init(values: [nil]), name: nil)))
+  }
+
+  @Test("byte forms: keys in UTF-8 byte order, a key encoded twice keeps its last value")
+  func byteForms() throws {
+    // "Z" 5A < "z" 7A < "é" C3 A9 < "ﬀ" EF AC 80; Swift's `<` on String would agree here, but
+    // the order must be the bytes' whatever the characters.
+    let text = String(decoding: try NodeEncoder.jsonBytes(["ﬀ": 1, "é": 2, "z": 3, "Z": 4]), as: UTF8.self)
+    #expect(text == #"{"Z":4,"z":3,"é":2,"ﬀ":1}"#)
+    #expect(String(decoding: try NodeEncoder.jsonBytes(Twice()), as: UTF8.self) == #"{"a":[],"k":2,"n":null}"#)
+    #expect(try NodeEncoder.encode(Twice()) == .object(["k": .int(2), "a": .array([]), "n": .null]))
+    #expect(String(decoding: CanonicalJSON.encode(Twice()), as: UTF8.self) == #"{"k":2}"#)
+    // Pruned to nothing: `{}`; an element that prunes to nothing stays as null.
+    #expect(String(decoding: CanonicalJSON.encode(["a": [String: Int]()]), as: UTF8.self) == "{}")
+    #expect(String(decoding: CanonicalJSON.encode(["a": [[Int]](arrayLiteral: [], [1])]), as: UTF8.self) == #"{"a":[null,[1]]}"#)
+  }
+
+  @Test("a non-finite number is reported at its coding path")
+  func errorPaths() throws {
+    func path(_ value: some Encodable) -> [String] {
+      do {
+        _ = try NodeEncoder.jsonBytes(value)
+        return ["no error"]
+      } catch EncodingError.invalidValue(_, let context) {
+        return context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+      } catch {
+        return ["\(error)"]
+      }
+    }
+    #expect(path(["x": Double.nan]) == ["x"])
+    #expect(path([["a": [1.0, .infinity]]]) == ["[0]", "a", "[1]"])
+    #expect(path(Wrapper(inner: ["b": -Double.infinity])) == ["b"])
+  }
+
+  /// Uses every kind of container a hand-written `encode(to:)` can ask for.
+  struct HandWritten: Encodable {
+    var depth: Int
+
+    enum Keys: String, CodingKey { case name, list, nested, empty, emptyList, parent, none }
+
+    func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: Keys.self)
+      try container.encode("level \(depth)", forKey: .name)
+      try container.encodeNil(forKey: .none)
+      var list = container.nestedUnkeyedContainer(forKey: .list)
+      try list.encode(depth)
+      try list.encodeNil()
+      var inList = list.nestedContainer(keyedBy: Keys.self)
+      try inList.encode(true, forKey: .name)
+      if depth > 0 { try list.encode(HandWritten(depth: depth - 1)) }
+      var nested = container.nestedContainer(keyedBy: Keys.self, forKey: .nested)
+      try nested.encode([UInt64.max], forKey: .list)
+      _ = nested.nestedContainer(keyedBy: Keys.self, forKey: .empty)
+      _ = container.nestedUnkeyedContainer(forKey: .emptyList)
+      try "from super".encode(to: container.superEncoder(forKey: .parent))
+      try [1, 2].encode(to: container.superEncoder())
+    }
+  }
+
+  /// Encodes its value through a single-value container.
+  struct Wrapper<Inner: Encodable>: Encodable {
+    var inner: Inner
+    func encode(to encoder: any Encoder) throws {
+      var container = encoder.singleValueContainer()
+      try container.encode(inner)
+    }
+  }
+
+  /// Encodes `k` twice (the last value counts) and members that the canonical form drops.
+  struct Twice: Encodable {
+    enum Keys: String, CodingKey { case k, a, n }
+    func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: Keys.self)
+      try container.encode(1, forKey: .k)
+      try container.encode([Int](), forKey: .a)
+      try container.encodeNil(forKey: .n)
+      try container.encode(2, forKey: .k)
+    }
+  }
 }
 
 extension JSONEncoder {

@@ -2,6 +2,7 @@
 // other command talks to hiclaw-host's REST API (docs/api.md) over HTTP and nothing else — the
 // CLI never links the store or the reconcilers.
 import ArgumentParser
+import CCurl
 import DriverHost
 import Foundation
 
@@ -28,6 +29,9 @@ struct Hiclaw: AsyncParsableCommand {
   /// ``CLIFailure`` prints its own message and exits with its code; and usage errors exit 2,
   /// as kubectl's do (ArgumentParser's default is 64).
   static func main() async {
+    // Most commands talk to the host: load libcurl (and its ~30 libraries) on another core while
+    // this thread parses arguments and reads files (ccurl.h says why it is not linked).
+    Thread.detachNewThread { _ = hc_curl_load() }
     let arguments = hoistGlobalOptions(Array(CommandLine.arguments.dropFirst()))
     do {
       var command = try parseAsRoot(arguments)

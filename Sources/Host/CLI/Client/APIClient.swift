@@ -47,7 +47,7 @@ struct APIClient {
   var timeout = 30
 
   private static let globalInit: Bool = {
-    curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    hc_curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     return true
   }()
 
@@ -143,17 +143,19 @@ struct APIClient {
   private func perform(
     method: String, url: String, body: Data?, timeout: Int, sink: ResponseSink, lowSpeedSeconds: Int = 0
   ) -> String? {
-    guard let handle = session.handle else { return "error: libcurl could not create a handle" }
+    guard let handle = session.handle else {
+      return "error: " + (hc_curl_load_error().map { String(cString: $0) } ?? "libcurl could not create a handle")
+    }
     // Options are per request; the connection cache survives the reset.
-    curl_easy_reset(handle)
+    hc_curl_easy_reset(handle)
     sink.handle = handle
     var headers: UnsafeMutablePointer<curl_slist>?
-    defer { curl_slist_free_all(headers) }
-    headers = curl_slist_append(headers, "Accept: application/json")
-    if body != nil { headers = curl_slist_append(headers, "Content-Type: application/json") }
-    if let token = connection.token { headers = curl_slist_append(headers, "Authorization: Bearer \(token)") }
+    defer { hc_curl_slist_free_all(headers) }
+    headers = hc_curl_slist_append(headers, "Accept: application/json")
+    if body != nil { headers = hc_curl_slist_append(headers, "Content-Type: application/json") }
+    if let token = connection.token { headers = hc_curl_slist_append(headers, "Authorization: Bearer \(token)") }
     // Without this, libcurl sends "Expect: 100-continue" for larger bodies and waits for it.
-    headers = curl_slist_append(headers, "Expect:")
+    headers = hc_curl_slist_append(headers, "Expect:")
     let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
     let payload = body ?? Data()
     let code: CURLcode = url.withCString { url in
@@ -180,13 +182,13 @@ struct APIClient {
             // Returning less than given makes libcurl abort the transfer (a handler failed).
             return sink.receive(buffer) ? size * count : 0
           }
-          return curl_easy_perform(handle)
+          return hc_curl_easy_perform(handle)
         }
       }
     }
     if sink.status == 0 { sink.readStatus() }
     var header: UnsafeMutablePointer<curl_header>?
-    if curl_easy_header(handle, "Hiclaw-Outcome", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK, let value = header?.pointee.value {
+    if hc_curl_easy_header(handle, "Hiclaw-Outcome", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK, let value = header?.pointee.value {
       sink.outcome = String(cString: value)
     }
     guard code == CURLE_OK else {
@@ -197,7 +199,7 @@ struct APIClient {
   }
 
   private func transportMessage(_ code: CURLcode, url: String, timeout: Int) -> String {
-    let detail = String(cString: curl_easy_strerror(code))
+    let detail = String(cString: hc_curl_easy_strerror(code))
     switch code {
     case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:
       return """
@@ -263,6 +265,6 @@ private final class ResponseSink {
 
 /// A libcurl easy handle, cleaned up with its last client.
 private final class CurlSession {
-  let handle: UnsafeMutableRawPointer? = curl_easy_init()
-  deinit { if let handle { curl_easy_cleanup(handle) } }
+  let handle: UnsafeMutableRawPointer? = hc_curl_easy_init()
+  deinit { if let handle { hc_curl_easy_cleanup(handle) } }
 }

@@ -2,7 +2,9 @@ import Foundation
 
 /// Sends a group of independent objects with several clients at once and reports each result in
 /// the group's order, as soon as it and everything before it are done (so output reads like a
-/// one-at-a-time apply, without waiting for the whole group).
+/// one-at-a-time apply, without waiting for the whole group). `beforeWaiting` runs whenever the
+/// reporting thread is about to block for the next result (the caller flushes its output there,
+/// so lines can be written in batches without ever being held back while the CLI waits).
 ///
 /// Threads, not tasks: the CLI's HTTP client blocks. Each thread has its own client (own
 /// libcurl handle and keep-alive connection); the calling thread reports.
@@ -10,7 +12,8 @@ enum ParallelApply {
   static func run<Item, Outcome>(
     _ items: [Item], clients: Int, client: APIClient,
     _ body: @escaping (Item, APIClient) throws -> Outcome,
-    report: (Item, Result<Outcome, any Error>) -> Void
+    report: (Item, Result<Outcome, any Error>) -> Void,
+    beforeWaiting: () -> Void = {}
   ) -> [Result<Outcome, any Error>] {
     guard clients > 1 else {
       return items.map { item in
@@ -32,7 +35,7 @@ enum ParallelApply {
     var results: [Result<Outcome, any Error>] = []
     results.reserveCapacity(items.count)
     for index in items.indices {
-      let result = shared.wait(for: index)
+      let result = shared.wait(for: index, beforeBlocking: beforeWaiting)
       report(items[index], result)
       results.append(result)
     }
@@ -45,6 +48,8 @@ private final class SharedResults<Outcome>: @unchecked Sendable {
   private let condition = NSCondition()
   private var results: [Result<Outcome, any Error>?]
   private var next = 0
+  /// The index the reporting thread sleeps on, if it does: only that result wakes it.
+  private var awaited: Int?
 
   init(count: Int) { results = Array(repeating: nil, count: count) }
 
@@ -60,14 +65,26 @@ private final class SharedResults<Outcome>: @unchecked Sendable {
   func store(_ index: Int, _ result: Result<Outcome, any Error>) {
     condition.lock()
     results[index] = result
-    condition.broadcast()
+    if awaited == index {
+      awaited = nil
+      condition.signal()
+    }
     condition.unlock()
   }
 
-  func wait(for index: Int) -> Result<Outcome, any Error> {
+  func wait(for index: Int, beforeBlocking: () -> Void) -> Result<Outcome, any Error> {
     condition.lock()
     defer { condition.unlock() }
-    while results[index] == nil { condition.wait() }
+    if results[index] == nil {
+      // Not under the lock: the senders keep storing meanwhile.
+      condition.unlock()
+      beforeBlocking()
+      condition.lock()
+    }
+    while results[index] == nil {
+      awaited = index
+      condition.wait()
+    }
     return results[index]!
   }
 }

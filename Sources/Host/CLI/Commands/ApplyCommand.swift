@@ -64,7 +64,9 @@ struct ApplyCommand: ParsableCommand {
     let ordered = ApplyOrder.sorted(manifests)
 
     if dryRun == .client {
-      for manifest in ordered { emit("\(manifest.reference) validated\(dryRun.suffix)") }
+      let output = LineBatch()
+      for manifest in ordered { output.add("\(manifest.reference) validated\(dryRun.suffix)") }
+      output.flush()
       if prune {
         printError("note: --dry-run=client prunes nothing: what to prune depends on the host's objects (use --dry-run=server)")
       }
@@ -73,19 +75,25 @@ struct ApplyCommand: ParsableCommand {
 
     let client = APIClient(connection: try connection.resolve())
     var failures = 0
+    let output = LineBatch()
+    defer { output.flush() }
     for group in ApplyOrder.groups(ordered) {
       let results = ParallelApply.run(group, clients: min(concurrency, group.count), client: client) { manifest, client in
         try apply(manifest, client: client)
       } report: { manifest, result in
         switch result {
         case .success(let outcome):
-          emit("\(manifest.reference) \(outcome.rawValue)\(dryRun.suffix)")
+          output.add("\(manifest.reference) \(outcome.rawValue)\(dryRun.suffix)")
         case .failure(let failure as ServerFailure):
+          output.flush()
           printError(failure.error.report(subject: manifest.reference) { manifest.location(of: $0) })
         case .failure:
           break
         }
+      } beforeWaiting: {
+        output.flush()
       }
+      output.flush()
       failures += results.filter { if case .failure(let error) = $0 { error is ServerFailure } else { false } }.count
       // A transport failure (the host went away) stops the apply, as before.
       for case .failure(let error) in results where !(error is ServerFailure) { throw error }

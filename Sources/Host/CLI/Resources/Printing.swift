@@ -8,6 +8,26 @@ func emit(_ line: String) {
   FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
+/// Lines for standard output written together, for commands that print one line per object
+/// (`apply` of a thousand objects made a thousand writes). The owner calls ``flush()`` whenever
+/// it is about to wait and at the end, so a line is never held back while nothing happens; error
+/// messages flush it first, so standard output and standard error keep their order.
+final class LineBatch {
+  private var text: [UInt8] = []
+
+  func add(_ line: String) {
+    text.append(contentsOf: line.utf8)
+    text.append(UInt8(ascii: "\n"))
+    if text.count >= 1 << 16 { flush() }
+  }
+
+  func flush() {
+    guard !text.isEmpty else { return }
+    FileHandle.standardOutput.write(Data(text))
+    text.removeAll(keepingCapacity: true)
+  }
+}
+
 // MARK: YAML output
 
 /// YAML for a JSON value with keys in the host's order (`apiVersion, kind, metadata, spec,

@@ -11,7 +11,7 @@ import Foundation
 /// no network stack of their own. One easy handle per request; libcurl is initialised once.
 public struct HTTPClient: Sendable {
   private static let globalInit: Bool = {
-    curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    hc_curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     return true
   }()
 
@@ -31,19 +31,22 @@ public struct HTTPClient: Sendable {
   }
 
   func perform(_ request: HTTPRequestSpec) -> (Int32, String) {
-    guard let handle = curl_easy_init() else {
+    guard let handle = hc_curl_easy_init() else {
+      if let reason = hc_curl_load_error() {
+        return (HC_ERR_UNAVAILABLE, errorJSON("UNAVAILABLE", "http_request: \(String(cString: reason))", retryable: false))
+      }
       return (HC_ERR_INTERNAL, errorJSON("INTERNAL", "http_request: curl_easy_init failed", retryable: true))
     }
-    defer { curl_easy_cleanup(handle) }
+    defer { hc_curl_easy_cleanup(handle) }
     let collector = ResponseCollector()
     let collectorPointer = Unmanaged.passUnretained(collector).toOpaque()
     var headerList: UnsafeMutablePointer<curl_slist>?
-    defer { curl_slist_free_all(headerList) }
+    defer { hc_curl_slist_free_all(headerList) }
     for (name, value) in request.headers {
-      headerList = curl_slist_append(headerList, "\(name): \(value)")
+      headerList = hc_curl_slist_append(headerList, "\(name): \(value)")
     }
     // Without this, libcurl adds "Expect: 100-continue" for larger bodies and waits for it.
-    headerList = curl_slist_append(headerList, "Expect:")
+    headerList = hc_curl_slist_append(headerList, "Expect:")
 
     let code: CURLcode = request.url.withCString { url in
       request.unixSocket.withOptionalCString { socket in
@@ -72,13 +75,13 @@ public struct HTTPClient: Sendable {
               collector.header(line: String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self))
               return size * count
             }
-            return curl_easy_perform(handle)
+            return hc_curl_easy_perform(handle)
           }
         }
       }
     }
     guard code == CURLE_OK else {
-      let message = String(cString: curl_easy_strerror(code))
+      let message = String(cString: hc_curl_easy_strerror(code))
       let timedOut = code == CURLE_OPERATION_TIMEDOUT
       return (
         timedOut ? HC_ERR_DEADLINE_EXCEEDED : HC_ERR_UNAVAILABLE,

@@ -166,7 +166,8 @@ public struct ResourceDecoder: Sendable {
 
   /// Checks `apiVersion` and `kind`; returns the kind when decoding can go on.
   static func checkEnvelope(_ members: [String: JSONNode], expected: Kind?, into errors: inout FieldErrors) -> Kind? {
-    let kinds = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+    // Only the error messages need it.
+    var kinds: String { Kind.allCases.map(\.rawValue).joined(separator: ", ") }
     switch members["apiVersion"] {
     case nil, .null?:
       errors.add("apiVersion", "required: set apiVersion: \(hiclawAPIVersion)", .required)
@@ -209,17 +210,17 @@ public struct ResourceDecoder: Sendable {
   static func unknownFields(_ log: DecodeLog, kind: Kind) -> [FieldError] {
     var found: [FieldError] = []
     for visit in log.visits where !visit.isMap {
-      for key in visit.keys.sorted() where !visit.queried.contains(key) {
+      for key in visit.unqueriedKeys {
         let path = visit.path.key(key)
         var message = "unknown field"
         var suggested: FieldPath?
         if let hint = hint(kind: kind, at: visit.path, field: key) {
           message += "; \(hint)"
-        } else if let suggestion = closest(to: key, among: visit.queried.sorted()) {
+        } else if let suggestion = closest(to: key, among: visit.queriedFields) {
           message += " (did you mean \"\(suggestion)\"?)"
           suggested = visit.path.key(suggestion)
         } else {
-          message += "; remove it (fields allowed here: \(visit.queried.sorted().joined(separator: ", ")))"
+          message += "; remove it (fields allowed here: \(visit.queriedFields.joined(separator: ", ")))"
         }
         var error = FieldError(path, message, reason: .unknownField)
         error.suggestedPath = suggested

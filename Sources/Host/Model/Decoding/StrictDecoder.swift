@@ -10,16 +10,31 @@ final class DecodeLog {
 /// One JSON object that was decoded as a keyed container.
 final class ObjectVisit {
   let path: FieldPath
-  let keys: [String]
-  /// Every field name the decoding type asked for (present or not): the schema of this object.
-  var queried: Set<String> = []
+  /// The object's members (its keys are what was written).
+  let members: [String: JSONNode]
+  /// Every field name the decoding type asked for (present or not), in asking order, repeats
+  /// included: the schema of this object. A list, not a set: a type asks for a handful of
+  /// fields, and hashing each name was a tenth of a decode.
+  var queried: [String] = []
   /// Set when the decoder enumerated the keys: the object is a map (env, labels), not a struct.
   var isMap = false
 
-  init(path: FieldPath, keys: [String]) {
+  init(path: FieldPath, members: [String: JSONNode]) {
     self.path = path
-    self.keys = keys
+    self.members = members
   }
+
+  var keys: Dictionary<String, JSONNode>.Keys { members.keys }
+
+  /// The fields that were written but never asked for, sorted.
+  var unqueriedKeys: [String] {
+    guard members.keys.contains(where: { !queried.contains($0) }) else { return [] }
+    let asked = Set(queried)
+    return members.keys.filter { !asked.contains($0) }.sorted()
+  }
+
+  /// The fields the type asked for, sorted, each once.
+  var queriedFields: [String] { Set(queried).sorted() }
 }
 
 /// A `Decoder` over ``JSONNode`` that never gives up on the first problem.
@@ -74,17 +89,16 @@ struct StrictDecoder: Decoder {
   var absent: StrictDecoder { StrictDecoder(node: nil, path: path, log: log) }
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-    var members: [String: JSONNode] = [:]
     let path = self.path
-    var visit = ObjectVisit(path: path, keys: [])
+    let visit: ObjectVisit
     if case .object(let object)? = node {
-      members = object
-      visit = ObjectVisit(path: path, keys: Array(object.keys))
+      visit = ObjectVisit(path: path, members: object)
       log.visits.append(visit)
-    } else if !isAbsent, let node {
-      typeError(expected: "object", got: node)
+    } else {
+      if !isAbsent, let node { typeError(expected: "object", got: node) }
+      visit = ObjectVisit(path: path, members: [:])
     }
-    return KeyedDecodingContainer(StrictKeyedContainer<Key>(members: members, visit: visit, decoder: self, path: path))
+    return KeyedDecodingContainer(StrictKeyedContainer<Key>(members: visit.members, visit: visit, decoder: self, path: path))
   }
 
   func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -232,13 +246,13 @@ struct StrictKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   }
 
   func contains(_ key: Key) -> Bool {
-    visit.queried.insert(key.stringValue)
+    visit.queried.append(key.stringValue)
     return members[key.stringValue] != nil
   }
 
   func child(_ key: Key) -> StrictDecoder {
     let name = key.stringValue
-    visit.queried.insert(name)
+    visit.queried.append(name)
     return StrictDecoder(node: members[name], parentPath: path, last: visit.isMap ? .mapKey(name) : .key(name),
       log: decoder.log)
   }
@@ -246,7 +260,7 @@ struct StrictKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
   /// A present, non-null member, or nil (and the key recorded as asked for).
   private func present(_ key: Key) -> JSONNode? {
     let name = key.stringValue
-    visit.queried.insert(name)
+    visit.queried.append(name)
     guard let node = members[name], node != .null else { return nil }
     return node
   }

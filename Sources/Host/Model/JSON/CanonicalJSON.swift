@@ -10,9 +10,12 @@ import Foundation
 public enum CanonicalJSON {
   /// The canonical bytes of any `Encodable` value.
   public static func encode(_ value: some Encodable) -> [UInt8] {
-    var output: [UInt8] = []
-    write(node(of: value).pruned ?? .object([:]), to: &output)
-    return output
+    // The Model's types encode only strings, integers, booleans and containers; failure here
+    // would be a programming error in a Codable conformance.
+    guard let bytes = try? NodeEncoder.canonicalBytes(value) else {
+      preconditionFailure("CanonicalJSON: \(type(of: value)) did not encode to JSON")
+    }
+    return bytes
   }
 
   /// The canonical bytes of a ``JSONNode``.
@@ -56,7 +59,7 @@ public enum CanonicalJSON {
       output.append(UInt8(ascii: "]"))
     case .object(let members):
       output.append(UInt8(ascii: "{"))
-      let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+      let keys = members.keys.sorted { compareUTF8($0, $1) < 0 }
       for (offset, key) in keys.enumerated() {
         if offset > 0 { output.append(UInt8(ascii: ",")) }
         appendQuoted(key, to: &output)
@@ -64,6 +67,23 @@ public enum CanonicalJSON {
         write(members[key]!, to: &output, integralDoubles: integralDoubles)
       }
       output.append(UInt8(ascii: "}"))
+    }
+  }
+
+  /// The order of two strings' UTF-8 bytes (negative, zero, positive, like `memcmp`): the
+  /// order of canonical JSON's keys. Not `<`, which compares Unicode canonical equivalents alike.
+  static func compareUTF8(_ left: String, _ right: String) -> Int {
+    var left = left
+    var right = right
+    return left.withUTF8 { left in
+      right.withUTF8 { right in
+        let common = min(left.count, right.count)
+        if common > 0 {
+          let order = memcmp(left.baseAddress!, right.baseAddress!, common)
+          if order != 0 { return Int(order) }
+        }
+        return left.count - right.count
+      }
     }
   }
 

@@ -1,0 +1,113 @@
+/* libcurl through dlopen; see include/ccurl.h for why. */
+#include "ccurl.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+
+static struct {
+  CURLcode (*global_init)(long);
+  CURL *(*easy_init)(void);
+  void (*easy_reset)(CURL *);
+  void (*easy_cleanup)(CURL *);
+  CURLcode (*easy_perform)(CURL *);
+  const char *(*easy_strerror)(CURLcode);
+  CURLHcode (*easy_header)(CURL *, const char *, size_t, unsigned int, int, struct curl_header **);
+  struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+  void (*slist_free_all)(struct curl_slist *);
+  CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+  CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+} curl;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static const char *load_error = NULL;
+static char load_error_text[512];
+
+static void load(void) {
+  /* The SONAME every libcurl 7.16+ and 8.x has. RTLD_LOCAL: its symbols serve only us. */
+  void *library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+  if (library == NULL) {
+    const char *why = dlerror();
+    snprintf(load_error_text, sizeof load_error_text,
+             "cannot load libcurl.so.4 (%s); install libcurl (Debian/Ubuntu: apt install libcurl4)",
+             why ? why : "unknown error");
+    load_error = load_error_text;
+    return;
+  }
+#define RESOLVE(field, symbol)                                                                      \
+  do {                                                                                            \
+    *(void **)(&curl.field) = dlsym(library, symbol);                                             \
+    if (curl.field == NULL) {                                                                     \
+      snprintf(load_error_text, sizeof load_error_text,                                           \
+               "libcurl.so.4 has no %s (hiclaw needs libcurl 7.84 or newer)", symbol);            \
+      load_error = load_error_text;                                                               \
+      return;                                                                                     \
+    }                                                                                             \
+  } while (0)
+  RESOLVE(global_init, "curl_global_init");
+  RESOLVE(easy_init, "curl_easy_init");
+  RESOLVE(easy_reset, "curl_easy_reset");
+  RESOLVE(easy_cleanup, "curl_easy_cleanup");
+  RESOLVE(easy_perform, "curl_easy_perform");
+  RESOLVE(easy_strerror, "curl_easy_strerror");
+  RESOLVE(easy_header, "curl_easy_header");
+  RESOLVE(slist_append, "curl_slist_append");
+  RESOLVE(slist_free_all, "curl_slist_free_all");
+  RESOLVE(easy_setopt, "curl_easy_setopt");
+  RESOLVE(easy_getinfo, "curl_easy_getinfo");
+#undef RESOLVE
+}
+
+int hc_curl_load(void) {
+  pthread_once(&load_once, load);
+  return load_error == NULL ? 0 : -1;
+}
+
+const char *hc_curl_load_error(void) {
+  pthread_once(&load_once, load);
+  return load_error;
+}
+
+CURLcode hc_curl_global_init(long flags) {
+  if (hc_curl_load() != 0) return CURLE_FAILED_INIT;
+  return curl.global_init(flags);
+}
+
+CURL *hc_curl_easy_init(void) {
+  if (hc_curl_load() != 0) return NULL;
+  return curl.easy_init();
+}
+
+/* The rest need a handle or list from the functions above, so libcurl is loaded by then. */
+void hc_curl_easy_reset(CURL *handle) { curl.easy_reset(handle); }
+void hc_curl_easy_cleanup(CURL *handle) {
+  if (handle != NULL) curl.easy_cleanup(handle);
+}
+CURLcode hc_curl_easy_perform(CURL *handle) { return curl.easy_perform(handle); }
+const char *hc_curl_easy_strerror(CURLcode code) {
+  if (hc_curl_load() != 0) return "libcurl is not loaded";
+  return curl.easy_strerror(code);
+}
+CURLHcode hc_curl_easy_header(CURL *handle, const char *name, size_t index, unsigned int origin, int request,
+                              struct curl_header **header) {
+  return curl.easy_header(handle, name, index, origin, request, header);
+}
+struct curl_slist *hc_curl_slist_append(struct curl_slist *list, const char *text) {
+  if (hc_curl_load() != 0) return NULL;
+  return curl.slist_append(list, text);
+}
+void hc_curl_slist_free_all(struct curl_slist *list) {
+  if (list != NULL) curl.slist_free_all(list);
+}
+
+CURLcode hc_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl.easy_setopt(h, o, v); }
+CURLcode hc_curl_setopt_ptr(CURL *h, CURLoption o, const void *v) { return curl.easy_setopt(h, o, v); }
+CURLcode hc_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl.easy_setopt(h, o, v); }
+CURLcode hc_curl_setopt_write(CURL *h, size_t (*fn)(char *, size_t, size_t, void *)) {
+  return curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, fn);
+}
+CURLcode hc_curl_setopt_header(CURL *h, size_t (*fn)(char *, size_t, size_t, void *)) {
+  return curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, fn);
+}
+CURLcode hc_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl.easy_getinfo(h, i, v); }
