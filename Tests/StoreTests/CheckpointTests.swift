@@ -21,12 +21,16 @@ import Testing
       }
       // Without checkpoints 800 commits of 1–3 pages each leave several MB of log.
       #expect(await eventually { store.checkpointer.checkpointsCompleted > 0 })
-      // Beside a busy writer the thread's checkpoints never let the log restart; the writer's
-      // own, at 4× the threshold, do (that is what keeps the WAL bounded).
+      // And they copy: a checkpoint on a connection that never read the database is a no-op.
+      #expect(await eventually { store.checkpointer.checkpointedFrames > 0 })
+      // Beside a busy writer the thread's checkpoints rarely let the log restart (a write must
+      // find every frame copied); the writer's own, at 4× the threshold, do, finishing what the
+      // thread left (that is what keeps the WAL bounded). A writer's checkpoint that meets the
+      // thread's is retried by the next commit, so the log overshoots the limit a little (here,
+      // 64 pages ≈ 260 KB, by up to the commits of one thread checkpoint and its fsync).
       #expect(store.checkpointer.inlineCheckpoints > 0)
-      #expect(store.checkpointer.checkpointsCompleted > store.checkpointer.inlineCheckpoints)
       let wal = Self.walBytes(configuration)
-      #expect(wal < 1 << 20, "the WAL grew to \(wal) bytes")
+      #expect(wal < 2 << 20, "the WAL grew to \(wal) bytes")
       // Every commit wrote at least one frame, the log restarts included, and a small write
       // only a few (the object's and the log's leaf pages, interior pages on a split).
       let pages = store.walPagesWritten

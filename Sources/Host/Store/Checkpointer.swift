@@ -43,6 +43,7 @@ final class Checkpointer: @unchecked Sendable {
   private var threadStarted = false
   private var finished = false
   private var completed = 0
+  private var framesCopied = 0
   private var inline = 0
   private var written = 0
   /// The WAL size at the last commit, and the size at which the next checkpoint is requested.
@@ -70,6 +71,13 @@ final class Checkpointer: @unchecked Sendable {
     return completed
   }
 
+  /// Frames the thread's checkpoints copied into the database file, in all (tests).
+  var checkpointedFrames: Int {
+    condition.lock()
+    defer { condition.unlock() }
+    return framesCopied
+  }
+
   /// Opens the checkpoint connection and installs the hook on the pool's writer connection.
   func start(on pool: DatabasePool) throws {
     var db: OpaquePointer?
@@ -81,6 +89,19 @@ final class Checkpointer: @unchecked Sendable {
         fix: "check that the data directory is writable")
     }
     sqlite3_busy_timeout(db, 5_000)
+    // A connection checkpoints only a log its pager has opened, which happens on its first read;
+    // without one, every checkpoint it ran was a no-op (log and copied frames -1) and the WAL
+    // grew to the writer's hard limit, then copied inline in one long stall.
+    var statement: OpaquePointer?
+    let primed = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &statement, nil) == SQLITE_OK
+      && sqlite3_step(statement) == SQLITE_ROW
+    sqlite3_finalize(statement)
+    guard primed else {
+      let message = String(cString: sqlite3_errmsg(db))
+      sqlite3_close(db)
+      throw StoreError(.database, "cannot read \(path) from the checkpoint connection: \(message)",
+        fix: "check that the data directory is readable and the file is a hiclaw store")
+    }
     connection = db
     // The hook holds a reference of its own, released when ``stop(on:)`` removes it.
     let context = Unmanaged.passRetained(self).toOpaque()
@@ -99,8 +120,8 @@ final class Checkpointer: @unchecked Sendable {
         let checkpointer = Unmanaged<Checkpointer>.fromOpaque(context).takeUnretainedValue()
         if pages >= checkpointer.hardLimitPages {
           // SQLITE_BUSY here means the thread is checkpointing: the next commit tries again.
-          _ = sqlite3_wal_checkpoint_v2(connection, database, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-          checkpointer.countInline(pages: pages)
+          let status = sqlite3_wal_checkpoint_v2(connection, database, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+          checkpointer.countInline(pages: pages, ran: status == SQLITE_OK)
         } else {
           checkpointer.walGrew(to: pages)
         }
@@ -137,16 +158,16 @@ final class Checkpointer: @unchecked Sendable {
     return true
   }
 
-  /// Checkpoints the writer ran itself (tests).
+  /// Checkpoints the writer ran itself, not counting those that met the thread's (tests).
   var inlineCheckpoints: Int {
     condition.lock()
     defer { condition.unlock() }
     return inline
   }
 
-  private func countInline(pages: Int32) {
+  private func countInline(pages: Int32, ran: Bool) {
     condition.lock()
-    inline += 1
+    if ran { inline += 1 }
     countWritten(pages)
     lastPages = pages
     condition.unlock()
@@ -201,9 +222,10 @@ final class Checkpointer: @unchecked Sendable {
       var copied: Int32 = 0
       // SQLITE_BUSY (another checkpoint running, say from an outside `sqlite3` shell) is fine:
       // the next commit past the threshold asks again.
-      _ = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied)
+      let status = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied)
       condition.lock()
       completed += 1
+      if status == SQLITE_OK && copied > 0 { framesCopied += Int(copied) }
     }
     sqlite3_close_v2(connection)
     connection = nil
