@@ -574,3 +574,60 @@ extension HostEvent: WireFastEncodable, WireFastDecodable {
     self.init(type: type, reason: reason, message: message)
   }
 }
+
+// MARK: - Error bodies
+
+/// Error bodies cross the ABI on every failed call: `inspect` of an instance that does not exist
+/// answers NOT_FOUND on every first reconcile and every resync of a missing container, and the
+/// Codable path (Foundation's encoder in the driver, JSONSerialization in the host) cost more
+/// than the call itself there. Details with other than string values take the Codable path.
+extension DriverErrorBody: WireFastEncodable {
+  func writeWire(_ writer: inout WireWriter) -> Bool {
+    var stringDetails: [String: String] = [:]
+    for (key, value) in details {
+      guard case .string(let text) = value else { return false }
+      stringDetails[key] = text
+    }
+    writer.beginObject()
+    writer.field("code", code)
+    writer.field("details", stringDetails)
+    writer.field("message", message)
+    writer.field("retryable", retryable)
+    writer.endObject()
+    return true
+  }
+}
+
+extension DriverErrorBody {
+  /// The parts of the error JSON a driver returned with a failed call, read without Foundation
+  /// when the text is a JSON object whose `message` is a string, `retryable` a boolean and
+  /// `details` an object of strings (each optional): the message (nil if empty or absent), the
+  /// retryable flag, and the details as compact JSON with sorted keys. Nil for anything else,
+  /// which the caller then reads leniently its own way.
+  public static func quickParts(of json: String) -> (message: String?, retryable: Bool?, detailsJSON: String?)? {
+    var text = json
+    return text.withUTF8 { bytes -> (message: String?, retryable: Bool?, detailsJSON: String?)? in
+      guard let value = WireValue.parse(UnsafeRawBufferPointer(bytes)), case .object(let members) = value else {
+        return nil
+      }
+      var message: String?
+      if let field = members["message"] {
+        guard case .string(let text) = field else { return nil }
+        message = text.isEmpty ? nil : text
+      }
+      var retryable: Bool?
+      if let field = members["retryable"] {
+        guard let flag = field.bool else { return nil }
+        retryable = flag
+      }
+      var detailsJSON: String?
+      if let field = members["details"] {
+        guard let map = field.stringMap else { return nil }
+        var writer = WireWriter()
+        writer.map(map)
+        detailsJSON = String(decoding: writer.bytes, as: UTF8.self)
+      }
+      return (message, retryable, detailsJSON)
+    }
+  }
+}

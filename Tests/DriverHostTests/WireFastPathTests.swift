@@ -2,6 +2,7 @@
 // against Foundation's Codable coders: same values both ways, the Codable path (and its error
 // messages) for everything the fast path does not fully understand.
 @testable import DriverProtocols
+import DriverHost
 import Foundation
 import Testing
 
@@ -146,6 +147,46 @@ struct WireFastPathTests {
       return
     }
     #expect(emoji == "😀/")
+  }
+}
+
+/// Error bodies: the driver writes them by hand, the host reads them without Foundation, and
+/// both agree with the Codable and JSONSerialization paths they bypass.
+@Suite("Wire JSON fast path: error bodies")
+struct ErrorBodyFastPathTests {
+  @Test("random error bodies: the same bytes as JSONEncoder, the same error in the host", arguments: 1...40)
+  func randomBodies(seed: UInt64) throws {
+    let random = Xorshift(seed: seed)
+    let details = random.map().mapValues { JSONValue.string($0) }
+    let body = DriverErrorBody(status: .notFound, message: random.text(), retryable: random.below(2) == 0, details: details)
+    let fast = try WireJSON.encode(body)
+    #expect(fast == (try WireFastPathTests.foundationBytes(body)), "\(String(decoding: fast, as: UTF8.self))")
+    let text = String(decoding: fast, as: UTF8.self)
+    let error = DriverCallError(status: DriverStatus.notFound.rawValue, json: text, operation: "inspect")
+    #expect(error.message == (body.message.isEmpty ? "inspect: NOT_FOUND" : body.message))
+    #expect(error.retryable == body.retryable)
+    // The details as JSON the host can hand on: the same strings, read back by Foundation.
+    let read = try JSONSerialization.jsonObject(with: Data((error.detailsJSON ?? "").utf8)) as? [String: String]
+    #expect(read == details.mapValues { value -> String in
+      if case .string(let text) = value { return text }
+      return ""
+    })
+  }
+
+  @Test func whatTheQuickReaderDoesNotModelIsReadTheLenientWay() throws {
+    // A number in details: the Codable encoder, and JSONSerialization in the host.
+    let numeric = DriverErrorBody(status: .alreadyExists, message: "taken", details: ["count": .number(2)])
+    #expect(try WireJSON.encode(numeric) == (try WireFastPathTests.foundationBytes(numeric)))
+    let error = DriverCallError(status: DriverStatus.alreadyExists.rawValue, json: #"{"code":"ALREADY_EXISTS","details":{"count":2},"message":"taken","retryable":false}"#, operation: "create")
+    #expect(error.message == "taken")
+    #expect(error.detailsJSON == #"{"count":2}"#)
+    #expect(DriverErrorBody.quickParts(of: #"{"details":{"count":2}}"#) == nil)
+    // A message that is not a string is ignored, as before; so is text that is not JSON.
+    #expect(DriverCallError(status: DriverStatus.internal.rawValue, json: #"{"message":5}"#, operation: "start").message == "start: INTERNAL")
+    #expect(DriverCallError(status: DriverStatus.internal.rawValue, json: "not json", operation: "start").message == "start: INTERNAL")
+    #expect(DriverCallError(status: DriverStatus.unavailable.rawValue, json: "", operation: "stop").retryable == DriverStatus.unavailable.retryable)
+    // The retryable flag given wins over the status's rule.
+    #expect(DriverCallError(status: DriverStatus.unavailable.rawValue, json: #"{"message":"m","retryable":false}"#, operation: "stop").retryable == false)
   }
 }
 

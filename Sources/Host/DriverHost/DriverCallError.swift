@@ -24,7 +24,11 @@ public struct DriverCallError: Error, Sendable, Equatable, CustomStringConvertib
     var message = "\(operation): \(status.name)"
     var retryable = status.retryable
     var details: String?
-    if let data = json.data(using: .utf8), !json.isEmpty,
+    if let parts = DriverErrorBody.quickParts(of: json) {
+      if let text = parts.message { message = text }
+      if let flag = parts.retryable { retryable = flag }
+      details = parts.detailsJSON
+    } else if let data = json.data(using: .utf8), !json.isEmpty,
       let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     {
       if let text = object["message"] as? String, !text.isEmpty { message = text }
