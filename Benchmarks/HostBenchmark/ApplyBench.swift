@@ -34,6 +34,8 @@ enum ApplyBench {
     /// Peers: the same PUTs from a client in this process, 8 at a time (the CLI's pattern without
     /// its process) and one at a time.
     var inProcessSeconds: Double = 0
+    /// The CPU of that client's threads: a lean HTTP client's cost, next to the CLI's.
+    var inProcessClientCPUSeconds: Double = 0
     var sequentialSeconds: Double = 0
     /// Peer: the PUTs alone (8 clients), to a host with no controllers running.
     var createOnlySeconds: Double = 0
@@ -76,16 +78,19 @@ enum ApplyBench {
       repetition.reconcileOnlySeconds = createOnly.reconcileSeconds
       repetition.reconcileOnlyCPUSeconds = createOnly.reconcileCPUSeconds
       (repetition.backendSeconds, repetition.backendCPUSeconds) = try await backendOnly(driver: driver, workers: workers)
-      repetition.inProcessSeconds = try await once(root: root, workers: workers, registry: registry, driver: driver,
-        rawRate: raw, client: .requests(cliConcurrency)).wallSeconds
+      let inProcess = try await once(root: root, workers: workers, registry: registry, driver: driver,
+        rawRate: raw, client: .requests(cliConcurrency))
+      repetition.inProcessSeconds = inProcess.wallSeconds
+      repetition.inProcessClientCPUSeconds = inProcess.cliCPUSeconds
       repetition.sequentialSeconds = try await once(root: root, workers: workers, registry: registry, driver: driver,
         rawRate: raw, client: .requests(1)).wallSeconds
       repetitions.append(repetition)
       let perWorker = { (seconds: Double) in seconds / Double(workers) * 1e6 }
-      note(String(format: "BM1 repetition %d/%d: %.3f s (CLI exited at %.3f s; in-process client ×8 %.3f s, ×1 %.3f s; PUTs alone %.3f s; reconciles alone %.3f s; backend alone %.3f s); CPU µs/Worker: host %.0f, CLI %.0f, PUTs alone %.0f, reconciles alone %.0f, backend alone %.0f; %.2f writes/Worker, %.1f writes/tx, raw %.0f commits/s, floor %.3f s",
+      note(String(format: "BM1 repetition %d/%d: %.3f s (CLI exited at %.3f s; in-process client ×8 %.3f s, ×1 %.3f s; PUTs alone %.3f s; reconciles alone %.3f s; backend alone %.3f s); CPU µs/Worker: host %.0f, CLI %.0f (in-process client %.0f), PUTs alone %.0f, reconciles alone %.0f, backend alone %.0f; %.2f writes/Worker, %.1f writes/tx, raw %.0f commits/s, floor %.3f s",
         index + 1, options.repetitions, repetition.wallSeconds, repetition.cliSeconds, repetition.inProcessSeconds,
         repetition.sequentialSeconds, repetition.createOnlySeconds, repetition.reconcileOnlySeconds, repetition.backendSeconds,
-        perWorker(repetition.hostCPUSeconds), perWorker(repetition.cliCPUSeconds), perWorker(repetition.createOnlyCPUSeconds),
+        perWorker(repetition.hostCPUSeconds), perWorker(repetition.cliCPUSeconds),
+        perWorker(repetition.inProcessClientCPUSeconds), perWorker(repetition.createOnlyCPUSeconds),
         perWorker(repetition.reconcileOnlyCPUSeconds), perWorker(repetition.backendCPUSeconds),
         repetition.writesPerWorker, repetition.writesPerTransaction, repetition.rawCommitsPerSecond, repetition.floorSeconds))
     }

@@ -316,6 +316,18 @@ import Testing
     #expect(result.stderr.contains("cannot read the token file /nonexistent/token"), "\(result.stderr)")
   }
 
+  /// Valid files and no host: every object of the group fails to connect, the apply stops
+  /// with one message saying how to start the host, and nothing claims to be created.
+  @Test func applyWithoutAHostStopsWithOneClearError() {
+    let directory = TemporaryDirectory()
+    let file = write((0..<12).map { Self.human("h\($0)") }.joined(separator: "\n---\n"), to: "many.yaml", in: directory)
+    let result = hiclaw("apply", "-f", file, "--concurrency", "4", environment: Self.isolated)
+    #expect(result.status == 1)
+    #expect(result.stdout.isEmpty, "\(result.stdout)")
+    #expect(result.stderr.components(separatedBy: "cannot reach hiclaw-host").count == 2, "\(result.stderr)")
+    #expect(result.stderr.contains("Start it with `hiclaw-host`"), "\(result.stderr)")
+  }
+
   @Test func clientVersionNeedsNoHost() {
     let result = hiclaw("version", "--client", environment: Self.isolated)
     #expect(result.status == 0, "\(result.output)")

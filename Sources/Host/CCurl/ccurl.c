@@ -18,6 +18,13 @@ static struct {
   void (*slist_free_all)(struct curl_slist *);
   CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
   CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+  CURLM *(*multi_init)(void);
+  CURLMcode (*multi_cleanup)(CURLM *);
+  CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+  CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+  CURLMcode (*multi_perform)(CURLM *, int *);
+  CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
+  CURLMsg *(*multi_info_read)(CURLM *, int *);
 } curl;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -40,7 +47,7 @@ static void load(void) {
     *(void **)(&curl.field) = dlsym(library, symbol);                                             \
     if (curl.field == NULL) {                                                                     \
       snprintf(load_error_text, sizeof load_error_text,                                           \
-               "libcurl.so.4 has no %s (hiclaw needs libcurl 7.84 or newer)", symbol);            \
+               "libcurl.so.4 has no %s (hiclaw needs libcurl 7.83 or newer)", symbol);            \
       load_error = load_error_text;                                                               \
       return;                                                                                     \
     }                                                                                             \
@@ -56,6 +63,13 @@ static void load(void) {
   RESOLVE(slist_free_all, "curl_slist_free_all");
   RESOLVE(easy_setopt, "curl_easy_setopt");
   RESOLVE(easy_getinfo, "curl_easy_getinfo");
+  RESOLVE(multi_init, "curl_multi_init");
+  RESOLVE(multi_cleanup, "curl_multi_cleanup");
+  RESOLVE(multi_add_handle, "curl_multi_add_handle");
+  RESOLVE(multi_remove_handle, "curl_multi_remove_handle");
+  RESOLVE(multi_perform, "curl_multi_perform");
+  RESOLVE(multi_poll, "curl_multi_poll");
+  RESOLVE(multi_info_read, "curl_multi_info_read");
 #undef RESOLVE
 }
 
@@ -111,3 +125,26 @@ CURLcode hc_curl_setopt_header(CURL *h, size_t (*fn)(char *, size_t, size_t, voi
   return curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, fn);
 }
 CURLcode hc_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl.easy_getinfo(h, i, v); }
+
+CURLM *hc_curl_multi_init(void) {
+  if (hc_curl_load() != 0) return NULL;
+  return curl.multi_init();
+}
+CURLMcode hc_curl_multi_cleanup(CURLM *multi) { return multi == NULL ? CURLM_OK : curl.multi_cleanup(multi); }
+CURLMcode hc_curl_multi_add_handle(CURLM *multi, CURL *handle) { return curl.multi_add_handle(multi, handle); }
+CURLMcode hc_curl_multi_remove_handle(CURLM *multi, CURL *handle) { return curl.multi_remove_handle(multi, handle); }
+CURLMcode hc_curl_multi_perform(CURLM *multi, int *running) { return curl.multi_perform(multi, running); }
+CURLMcode hc_curl_multi_poll(CURLM *multi, int timeout_ms) { return curl.multi_poll(multi, NULL, 0, timeout_ms, NULL); }
+
+int hc_curl_multi_next_done(CURLM *multi, CURL **handle, CURLcode *result) {
+  int queued = 0;
+  CURLMsg *message;
+  while ((message = curl.multi_info_read(multi, &queued)) != NULL) {
+    if (message->msg == CURLMSG_DONE) {
+      *handle = message->easy_handle;
+      *result = message->data.result;
+      return 1;
+    }
+  }
+  return 0;
+}

@@ -37,6 +37,17 @@ CURLHcode hc_curl_easy_header(CURL *handle, const char *name, size_t index, unsi
 struct curl_slist *hc_curl_slist_append(struct curl_slist *list, const char *text);
 void hc_curl_slist_free_all(struct curl_slist *list);
 
+/* The multi interface (many transfers driven from one thread). hc_curl_multi_init returns NULL
+   when libcurl cannot be loaded. hc_curl_multi_next_done takes the next finished transfer's
+   handle and result off the multi handle's message queue: 1 if there was one, else 0. */
+CURLM *hc_curl_multi_init(void);
+CURLMcode hc_curl_multi_cleanup(CURLM *multi);
+CURLMcode hc_curl_multi_add_handle(CURLM *multi, CURL *handle);
+CURLMcode hc_curl_multi_remove_handle(CURLM *multi, CURL *handle);
+CURLMcode hc_curl_multi_perform(CURLM *multi, int *running);
+CURLMcode hc_curl_multi_poll(CURLM *multi, int timeout_ms);
+int hc_curl_multi_next_done(CURLM *multi, CURL **handle, CURLcode *result);
+
 CURLcode hc_curl_setopt_long(CURL *h, CURLoption o, long v);
 CURLcode hc_curl_setopt_ptr(CURL *h, CURLoption o, const void *v);
 CURLcode hc_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v);

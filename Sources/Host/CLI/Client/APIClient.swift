@@ -38,8 +38,8 @@ enum StreamEnd {
 /// DriverHost's HTTPClient). Requests are blocking.
 ///
 /// One libcurl handle per client, reused by every request, so requests share one keep-alive
-/// connection (an apply of 1,000 objects used to open 2,000). Threading: one thread at a time per
-/// client; threads that send in parallel each make their own (``copy()``).
+/// connection (an apply of 1,000 objects used to open 2,000); many requests at once go through
+/// ``sendAll(_:parallel:report:beforeWaiting:)``. Threading: one thread at a time per client.
 struct APIClient {
   let connection: Connection
   private let session = CurlSession()
@@ -54,13 +54,6 @@ struct APIClient {
   init(connection: Connection) {
     _ = Self.globalInit
     self.connection = connection
-  }
-
-  /// A client for the same host with its own handle (and connection), for another thread.
-  func copy() -> APIClient {
-    var client = APIClient(connection: connection)
-    client.timeout = timeout
-    return client
   }
 
   /// `/api/v1/workers` + query, percent-encoded.
@@ -149,13 +142,8 @@ struct APIClient {
     // Options are per request; the connection cache survives the reset.
     hc_curl_easy_reset(handle)
     sink.handle = handle
-    var headers: UnsafeMutablePointer<curl_slist>?
+    let headers = headerList(withBody: body != nil)
     defer { hc_curl_slist_free_all(headers) }
-    headers = hc_curl_slist_append(headers, "Accept: application/json")
-    if body != nil { headers = hc_curl_slist_append(headers, "Content-Type: application/json") }
-    if let token = connection.token { headers = hc_curl_slist_append(headers, "Authorization: Bearer \(token)") }
-    // Without this, libcurl sends "Expect: 100-continue" for larger bodies and waits for it.
-    headers = hc_curl_slist_append(headers, "Expect:")
     let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
     let payload = body ?? Data()
     let code: CURLcode = url.withCString { url in
@@ -176,21 +164,12 @@ struct APIClient {
           }
           _ = hc_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
           _ = hc_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, sinkPointer)
-          _ = hc_curl_setopt_write(handle) { data, size, count, context in
-            let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
-            let buffer = UnsafeRawBufferPointer(start: data, count: size * count)
-            // Returning less than given makes libcurl abort the transfer (a handler failed).
-            return sink.receive(buffer) ? size * count : 0
-          }
+          _ = hc_curl_setopt_write(handle, ResponseSink.write)
           return hc_curl_easy_perform(handle)
         }
       }
     }
-    if sink.status == 0 { sink.readStatus() }
-    var header: UnsafeMutablePointer<curl_header>?
-    if hc_curl_easy_header(handle, "Hiclaw-Outcome", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK, let value = header?.pointee.value {
-      sink.outcome = String(cString: value)
-    }
+    sink.finish()
     guard code == CURLE_OK else {
       if code == CURLE_WRITE_ERROR, sink.handlerError != nil { return nil }
       return transportMessage(code, url: url, timeout: timeout)
@@ -198,7 +177,16 @@ struct APIClient {
     return nil
   }
 
-  private func transportMessage(_ code: CURLcode, url: String, timeout: Int) -> String {
+  /// The request headers: JSON both ways, the token, and no `Expect: 100-continue` (libcurl
+  /// sends it for larger bodies and waits for the answer). The caller frees the list.
+  func headerList(withBody: Bool) -> UnsafeMutablePointer<curl_slist>? {
+    var headers = hc_curl_slist_append(nil, "Accept: application/json")
+    if withBody { headers = hc_curl_slist_append(headers, "Content-Type: application/json") }
+    if let token = connection.token { headers = hc_curl_slist_append(headers, "Authorization: Bearer \(token)") }
+    return hc_curl_slist_append(headers, "Expect:")
+  }
+
+  func transportMessage(_ code: CURLcode, url: String, timeout: Int) -> String {
     let detail = String(cString: hc_curl_easy_strerror(code))
     switch code {
     case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:
@@ -216,7 +204,7 @@ struct APIClient {
 }
 
 /// Collects a response, or splits a stream into lines as bytes arrive.
-private final class ResponseSink {
+final class ResponseSink {
   var handle: UnsafeMutableRawPointer?
   var status = 0
   var outcome: String?
@@ -231,6 +219,25 @@ private final class ResponseSink {
     var code = 0
     _ = hc_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &code)
     status = code
+  }
+
+  /// After the transfer: the status (if no body came) and the `Hiclaw-Outcome` header.
+  func finish() {
+    if status == 0 { readStatus() }
+    var header: UnsafeMutablePointer<curl_header>?
+    if let handle, hc_curl_easy_header(handle, "Hiclaw-Outcome", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK,
+      let value = header?.pointee.value
+    {
+      outcome = String(cString: value)
+    }
+  }
+
+  /// libcurl's write callback; its context is the sink. Returning less than given makes libcurl
+  /// abort the transfer (a line handler failed).
+  static let write: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    data, size, count, context in
+    let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
+    return sink.receive(UnsafeRawBufferPointer(start: data, count: size * count)) ? size * count : 0
   }
 
   /// Takes one chunk; false aborts the transfer.

@@ -78,25 +78,31 @@ struct ApplyCommand: ParsableCommand {
     let output = LineBatch()
     defer { output.flush() }
     for group in ApplyOrder.groups(ordered) {
-      let results = ParallelApply.run(group, clients: min(concurrency, group.count), client: client) { manifest, client in
-        try apply(manifest, client: client)
-      } report: { manifest, result in
+      var transportFailure: CLIFailure?
+      let requests = group.map { manifest in
+        APIRequest(method: "PUT", path: "/api/v1/\(manifest.kind.plural)/\(APIClient.encode(manifest.name))",
+          query: dryRun.query, body: manifest.body.jsonData())
+      }
+      client.sendAll(requests, parallel: concurrency) { index, result in
+        let manifest = group[index]
         switch result {
-        case .success(let outcome):
-          output.add("\(manifest.reference) \(outcome.rawValue)\(dryRun.suffix)")
-        case .failure(let failure as ServerFailure):
-          output.flush()
-          printError(failure.error.report(subject: manifest.reference) { manifest.location(of: $0) })
-        case .failure:
-          break
+        case .success(let response):
+          if let error = response.serverError {
+            failures += 1
+            output.flush()
+            printError(error.report(subject: manifest.reference) { manifest.location(of: $0) })
+          } else {
+            output.add("\(manifest.reference) \(Self.outcome(of: response).rawValue)\(dryRun.suffix)")
+          }
+        case .failure(let failure):
+          if transportFailure == nil { transportFailure = failure }
         }
       } beforeWaiting: {
         output.flush()
       }
       output.flush()
-      failures += results.filter { if case .failure(let error) = $0 { error is ServerFailure } else { false } }.count
       // A transport failure (the host went away) stops the apply, as before.
-      for case .failure(let error) in results where !(error is ServerFailure) { throw error }
+      if let transportFailure { throw transportFailure }
     }
     if prune, let selector {
       if failures > 0 {
@@ -112,16 +118,8 @@ struct ApplyCommand: ParsableCommand {
     case created, configured, unchanged
   }
 
-  /// An error answer for one object; the others still get applied.
-  struct ServerFailure: Error {
-    var error: ServerError
-  }
-
-  /// One PUT; the host says what it did in the `Hiclaw-Outcome` header (docs/api.md).
-  private func apply(_ manifest: Manifest, client: APIClient) throws -> Outcome {
-    let path = "/api/v1/\(manifest.kind.plural)/\(APIClient.encode(manifest.name))"
-    let response = try client.send("PUT", path, query: dryRun.query, json: manifest.body.jsonData())
-    if let error = response.serverError { throw ServerFailure(error: error) }
+  /// What a successful PUT did: the host says it in the `Hiclaw-Outcome` header (docs/api.md).
+  static func outcome(of response: APIResponse) -> Outcome {
     if let said = response.outcome.flatMap(Outcome.init(rawValue:)) { return said }
     // A host without the header: the status tells created from the rest.
     return response.status == 201 ? .created : .configured
