@@ -81,7 +81,7 @@ struct ApplyCommand: ParsableCommand {
       var transportFailure: CLIFailure?
       let requests = group.map { manifest in
         APIRequest(method: "PUT", path: "/api/v1/\(manifest.kind.plural)/\(APIClient.encode(manifest.name))",
-          query: dryRun.query, body: manifest.body.jsonData())
+          query: dryRun.query, body: manifest.body)
       }
       client.sendAll(requests, parallel: concurrency) { index, result in
         let manifest = group[index]

@@ -6,8 +6,9 @@ import YAML
 struct Manifest {
   var resource: AnyResource
   /// What `apply` sends: the document as written (strict mode), or the decoded object re-encoded
-  /// without the fields `--lenient` dropped.
-  var body: JSONValue
+  /// without the fields `--lenient` dropped; as JSON text, made while the files are checked (on
+  /// every core) rather than on the sending thread.
+  var body: Data
   /// The YAML document it came from, to turn field paths (also the host's) into positions.
   var document: YAMLDocument
 
@@ -161,7 +162,7 @@ struct ManifestReader {
       // Send what was understood; the host decodes strictly and would refuse the rest.
       if let data = try? JSONEncoder().encode(decoded.value), let clean = try? JSONText.parse(data) { body = clean }
     }
-    checked.manifest = Manifest(resource: decoded.value, body: body, document: document)
+    checked.manifest = Manifest(resource: decoded.value, body: body.jsonData(), document: document)
     return checked
   }
 
