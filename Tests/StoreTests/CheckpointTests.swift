@@ -22,7 +22,7 @@ import Testing
       // Without checkpoints 800 commits of 1–3 pages each leave several MB of log.
       #expect(await eventually { store.checkpointer.checkpointsCompleted > 0 })
       // And they copy: a checkpoint on a connection that never read the database is a no-op.
-      #expect(await eventually { store.checkpointer.checkpointedFrames > 0 })
+      #expect(await eventually { store.checkpointer.checkpointsThatCopied > 0 })
       // Beside a busy writer the thread's checkpoints rarely let the log restart (a write must
       // find every frame copied); the writer's own, at 4× the threshold, do, finishing what the
       // thread left (that is what keeps the WAL bounded). A writer's checkpoint that meets the

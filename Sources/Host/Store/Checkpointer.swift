@@ -43,7 +43,7 @@ final class Checkpointer: @unchecked Sendable {
   private var threadStarted = false
   private var finished = false
   private var completed = 0
-  private var framesCopied = 0
+  private var copyingCheckpoints = 0
   private var inline = 0
   private var written = 0
   /// The WAL size at the last commit, and the size at which the next checkpoint is requested.
@@ -71,11 +71,12 @@ final class Checkpointer: @unchecked Sendable {
     return completed
   }
 
-  /// Frames the thread's checkpoints copied into the database file, in all (tests).
-  var checkpointedFrames: Int {
+  /// The thread's checkpoints that found the log holding frames copied into the database file
+  /// (SQLite reports the frames checkpointed so far; -1 when the connection has no log open).
+  var checkpointsThatCopied: Int {
     condition.lock()
     defer { condition.unlock() }
-    return framesCopied
+    return copyingCheckpoints
   }
 
   /// Opens the checkpoint connection and installs the hook on the pool's writer connection.
@@ -225,7 +226,7 @@ final class Checkpointer: @unchecked Sendable {
       let status = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied)
       condition.lock()
       completed += 1
-      if status == SQLITE_OK && copied > 0 { framesCopied += Int(copied) }
+      if status == SQLITE_OK && copied > 0 { copyingCheckpoints += 1 }
     }
     sqlite3_close_v2(connection)
     connection = nil
