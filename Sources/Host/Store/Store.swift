@@ -27,8 +27,8 @@ public struct StoreConfiguration: Sendable {
   public var busyTimeout: Duration = .seconds(30)
   /// Concurrent read connections.
   public var maximumReaderCount = 4
-  /// The WAL size (pages) at which the checkpoint thread copies it back into the database file
-  /// (SQLite's default automatic checkpoint size; see ``Checkpointer``).
+  /// New WAL pages after which the checkpoint thread copies the log back into the database file
+  /// once writes pause (at 3 × without a pause; the writer itself at 4 ×; see ``Checkpointer``).
   public var checkpointPages: Int32 = 4000
   /// The wall clock (tests replace it).
   public var clock: @Sendable () -> Date = { Date() }
