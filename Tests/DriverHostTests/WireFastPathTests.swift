@@ -162,6 +162,7 @@ struct ErrorBodyFastPathTests {
     let fast = try WireJSON.encode(body)
     #expect(fast == (try WireFastPathTests.foundationBytes(body)), "\(String(decoding: fast, as: UTF8.self))")
     let text = String(decoding: fast, as: UTF8.self)
+    #expect(DriverErrorBody.quickParts(of: text) != nil, "the quick reader refused \(text)")
     let error = DriverCallError(status: DriverStatus.notFound.rawValue, json: text, operation: "inspect")
     #expect(error.message == (body.message.isEmpty ? "inspect: NOT_FOUND" : body.message))
     #expect(error.retryable == body.retryable)

@@ -126,6 +126,13 @@ struct NodeEncoderTests {
     // the order must be the bytes' whatever the characters.
     let text = String(decoding: try NodeEncoder.jsonBytes(["ﬀ": 1, "é": 2, "z": 3, "Z": 4]), as: UTF8.self)
     #expect(text == #"{"Z":4,"z":3,"é":2,"ﬀ":1}"#)
+    // Here `<` and the bytes disagree: a decomposed "é" (65 CC 81) sorts before "f" (66) by its
+    // bytes, after it by Swift's comparison of the composed character.
+    let decomposed = "e\u{301}"
+    #expect(decomposed > "f")
+    let mixed = try NodeEncoder.jsonBytes([decomposed: 1, "f": 2])
+    #expect(mixed == Array("{\"\(decomposed)\":1,\"f\":2}".utf8))
+    #expect(CanonicalJSON.encode([decomposed: 1, "f": 2]) == mixed)
     #expect(String(decoding: try NodeEncoder.jsonBytes(Twice()), as: UTF8.self) == #"{"a":[],"k":2,"n":null}"#)
     #expect(try NodeEncoder.encode(Twice()) == .object(["k": .int(2), "a": .array([]), "n": .null]))
     #expect(String(decoding: CanonicalJSON.encode(Twice()), as: UTF8.self) == #"{"k":2}"#)

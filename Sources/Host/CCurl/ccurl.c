@@ -25,6 +25,7 @@ static struct {
   CURLMcode (*multi_perform)(CURLM *, int *);
   CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
   CURLMsg *(*multi_info_read)(CURLM *, int *);
+  const char *(*multi_strerror)(CURLMcode);
 } curl;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -49,6 +50,7 @@ static void load(void) {
       snprintf(load_error_text, sizeof load_error_text,                                           \
                "libcurl.so.4 has no %s (hiclaw needs libcurl 7.83 or newer)", symbol);            \
       load_error = load_error_text;                                                               \
+      dlclose(library);                                                                           \
       return;                                                                                     \
     }                                                                                             \
   } while (0)
@@ -70,6 +72,7 @@ static void load(void) {
   RESOLVE(multi_perform, "curl_multi_perform");
   RESOLVE(multi_poll, "curl_multi_poll");
   RESOLVE(multi_info_read, "curl_multi_info_read");
+  RESOLVE(multi_strerror, "curl_multi_strerror");
 #undef RESOLVE
 }
 
@@ -147,4 +150,9 @@ int hc_curl_multi_next_done(CURLM *multi, CURL **handle, CURLcode *result) {
     }
   }
   return 0;
+}
+
+const char *hc_curl_multi_strerror(CURLMcode code) {
+  if (hc_curl_load() != 0) return "libcurl is not loaded";
+  return curl.multi_strerror(code);
 }

@@ -29,12 +29,12 @@ struct Hiclaw: AsyncParsableCommand {
   /// ``CLIFailure`` prints its own message and exits with its code; and usage errors exit 2,
   /// as kubectl's do (ArgumentParser's default is 64).
   static func main() async {
-    // Most commands talk to the host: load libcurl (and its ~30 libraries) on another core while
-    // this thread parses arguments and reads files (ccurl.h says why it is not linked).
-    Thread.detachNewThread { _ = hc_curl_load() }
     let arguments = hoistGlobalOptions(Array(CommandLine.arguments.dropFirst()))
     do {
       var command = try parseAsRoot(arguments)
+      // A command that talks to the host loads libcurl (and its ~30 libraries) on another core
+      // while this thread reads and checks its files (ccurl.h says why it is not linked).
+      if talksToTheHost(command) { Thread.detachNewThread { _ = hc_curl_load() } }
       if var asyncCommand = command as? any AsyncParsableCommand {
         try await asyncCommand.run()
       } else {
@@ -49,6 +49,19 @@ struct Hiclaw: AsyncParsableCommand {
         Foundation.exit(2)
       }
       exit(withError: error)
+    }
+  }
+
+  /// Whether `command` will make HTTP requests (the driver commands, a client-side dry run and
+  /// `version --client` do not).
+  static func talksToTheHost(_ command: any ParsableCommand) -> Bool {
+    switch command {
+    case is DriverCommand, is DriverCommand.List, is DriverCommand.Remove, is DriverCommand.Verify,
+      is DriverCommand.Install, is Hiclaw:
+      return false
+    case let apply as ApplyCommand: return apply.dryRun != .client
+    case let version as VersionCommand: return !version.client
+    default: return true
     }
   }
 

@@ -50,7 +50,7 @@ final class Checkpointer: @unchecked Sendable {
   private var threadStarted = false
   private var finished = false
   private var completed = 0
-  private var copyingCheckpoints = 0
+  private var checkpointsWithLog = 0
   private var inline = 0
   private var written = 0
   /// Commits so far (the thread waits for a period in which this does not change).
@@ -81,12 +81,12 @@ final class Checkpointer: @unchecked Sendable {
     return completed
   }
 
-  /// The thread's checkpoints that found the log holding frames copied into the database file
-  /// (SQLite reports the frames checkpointed so far; -1 when the connection has no log open).
-  var checkpointsThatCopied: Int {
+  /// The thread's checkpoints that ran on an open log (SQLite reports -1 frames logged and
+  /// copied when the connection has none: the checkpoint did nothing) (tests).
+  var checkpointsWithLogOpen: Int {
     condition.lock()
     defer { condition.unlock() }
-    return copyingCheckpoints
+    return checkpointsWithLog
   }
 
   /// Opens the checkpoint connection and installs the hook on the pool's writer connection.
@@ -104,7 +104,7 @@ final class Checkpointer: @unchecked Sendable {
     // without one, every checkpoint it ran was a no-op (log and copied frames -1) and the WAL
     // grew to the writer's hard limit, then copied inline in one long stall.
     var statement: OpaquePointer?
-    let primed = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &statement, nil) == SQLITE_OK
+    let primed = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &statement, nil) == SQLITE_OK
       && sqlite3_step(statement) == SQLITE_ROW
     sqlite3_finalize(statement)
     guard primed else {
@@ -250,7 +250,7 @@ final class Checkpointer: @unchecked Sendable {
       let status = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied)
       condition.lock()
       completed += 1
-      if status == SQLITE_OK && copied > 0 { copyingCheckpoints += 1 }
+      if status == SQLITE_OK && copied >= 0 { checkpointsWithLog += 1 }
     }
     sqlite3_close_v2(connection)
     connection = nil

@@ -4,8 +4,9 @@
  * Why: linking libcurl makes the dynamic loader map and initialise its ~30 dependencies (TLS,
  * Kerberos, LDAP, SSH …) before main(): ~7 ms of every `hiclaw` command on the development
  * machine, more than the rest of a small command. Loaded with dlopen, the CLI does it on a
- * thread of its own while it reads its files (hc_curl_load at start-up), and the host only when
- * a driver first makes an HTTP request.
+ * thread of its own while it reads its files (commands that talk to the host only), and the
+ * host when it sets up its drivers' host services (a host without libcurl still starts; its
+ * drivers' HTTP requests then fail with UNAVAILABLE, saying why).
  *
  * Every function below calls hc_curl_load() first (once per process; later calls are an atomic
  * check), so callers need not. When libcurl cannot be loaded, hc_curl_easy_init returns NULL,
@@ -47,6 +48,7 @@ CURLMcode hc_curl_multi_remove_handle(CURLM *multi, CURL *handle);
 CURLMcode hc_curl_multi_perform(CURLM *multi, int *running);
 CURLMcode hc_curl_multi_poll(CURLM *multi, int timeout_ms);
 int hc_curl_multi_next_done(CURLM *multi, CURL **handle, CURLcode *result);
+const char *hc_curl_multi_strerror(CURLMcode code);
 
 CURLcode hc_curl_setopt_long(CURL *h, CURLoption o, long v);
 CURLcode hc_curl_setopt_ptr(CURL *h, CURLoption o, const void *v);

@@ -47,15 +47,28 @@ extension APIClient {
     var results = [Result<APIResponse, CLIFailure>?](repeating: nil, count: requests.count)
     var reported = 0
     func startNext(on slot: TransferSlot) {
-      guard next < requests.count else { return }
-      slot.start(requests[next], index: next, multi: multi)
-      next += 1
+      // A request libcurl refuses to start is that request's failure; the slot takes the next.
+      while next < requests.count {
+        let index = next
+        next += 1
+        let code = slot.start(requests[index], index: index, multi: multi)
+        if code == CURLM_OK { return }
+        results[index] = .failure(.failed("error: libcurl could not start the request (\(String(cString: hc_curl_multi_strerror(code))))"))
+      }
+    }
+    /// Every request without a result fails with `message` (the multi handle itself broke).
+    func failRemaining(_ message: String) {
+      for index in results.indices where index >= reported && results[index] == nil { results[index] = .failure(.failed(message)) }
+      next = requests.count
     }
     for slot in slots { startNext(on: slot) }
 
     while reported < requests.count {
       var running: Int32 = 0
-      _ = hc_curl_multi_perform(multi, &running)
+      let performed = hc_curl_multi_perform(multi, &running)
+      if performed != CURLM_OK {
+        failRemaining("error: libcurl failed (\(String(cString: hc_curl_multi_strerror(performed))))")
+      }
       var handle: UnsafeMutableRawPointer?
       var code = CURLE_OK
       while hc_curl_multi_next_done(multi, &handle, &code) == 1 {
@@ -71,7 +84,10 @@ extension APIClient {
       }
       if reported < requests.count {
         beforeWaiting()
-        _ = hc_curl_multi_poll(multi, 1000)
+        let polled = hc_curl_multi_poll(multi, 1000)
+        if polled != CURLM_OK {
+          failRemaining("error: libcurl could not wait for the host (\(String(cString: hc_curl_multi_strerror(polled))))")
+        }
       }
     }
   }
@@ -99,7 +115,9 @@ private final class TransferSlot {
     headersWithoutBody = client.headerList(withBody: false)
   }
 
-  func start(_ request: APIRequest, index: Int, multi: UnsafeMutableRawPointer) {
+  /// Configures the handle for `request` and adds it to `multi`; anything but CURLM_OK means it
+  /// was not added.
+  func start(_ request: APIRequest, index: Int, multi: UnsafeMutableRawPointer) -> CURLMcode {
     self.index = index
     url = client.url(request.path, query: request.query)
     sink = ResponseSink(onLine: nil)
@@ -121,8 +139,9 @@ private final class TransferSlot {
     _ = hc_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
     _ = hc_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
     _ = hc_curl_setopt_write(handle, ResponseSink.write)
-    _ = hc_curl_multi_add_handle(multi, handle)
-    active = true
+    let added = hc_curl_multi_add_handle(multi, handle)
+    active = added == CURLM_OK
+    return added
   }
 
   /// The finished request's index and result; the handle is off the multi handle again.
